@@ -1,0 +1,13 @@
+//! The running mock: trade front, market-data front and admin API on three listeners, plus the
+//! matching driver and the market-data replay.
+
+pub mod admin;
+pub mod conn;
+pub mod md_front;
+pub mod md_replay;
+pub mod server;
+pub mod session;
+pub mod shared;
+
+pub use server::{MockServer, MockServerBuilder};
+pub use shared::{Control, FrontConfig, SessionInfo, Shared};
