@@ -9,6 +9,7 @@
 //!
 //! Known gaps are listed in each module's documentation and in `PROTOCOL.md`.
 
+pub mod client;
 pub mod clock;
 pub mod error;
 pub mod exchange;
