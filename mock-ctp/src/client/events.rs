@@ -3,6 +3,7 @@
 //! Variants are named after the callbacks (`OnRtnOrder`, `OnFrontDisconnected`, ...) so that an
 //! engine's CTP callback code maps onto a `match` one to one.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -67,30 +68,43 @@ pub enum MdEvent {
 #[derive(Debug)]
 pub struct Events<E> {
     rx: mpsc::UnboundedReceiver<E>,
+    /// Callbacks `wait_for` passed over, delivered first by the next calls.
+    skipped: VecDeque<E>,
 }
 
 impl<E> Events<E> {
     pub(crate) fn new(rx: mpsc::UnboundedReceiver<E>) -> Self {
-        Self { rx }
+        Self {
+            rx,
+            skipped: VecDeque::new(),
+        }
     }
 
     /// The next callback; `None` once the client is released.
     pub async fn recv(&mut self) -> Option<E> {
-        self.rx.recv().await
+        match self.skipped.pop_front() {
+            Some(e) => Some(e),
+            None => self.rx.recv().await,
+        }
     }
 
     /// A callback if one is already queued.
     pub fn try_recv(&mut self) -> Option<E> {
-        self.rx.try_recv().ok()
+        self.skipped.pop_front().or_else(|| self.rx.try_recv().ok())
     }
 
-    /// Skips callbacks until `pick` returns `Some`, for at most `timeout`; `None` on timeout
-    /// or when the client is released. Skipped callbacks are lost.
+    /// Waits, for at most `timeout`, for the first callback for which `pick` returns `Some`;
+    /// `None` on timeout or when the client is released. Callbacks passed over are kept, in
+    /// order, for later calls.
     pub async fn wait_for<R>(
         &mut self,
         timeout: Duration,
         mut pick: impl FnMut(&E) -> Option<R>,
     ) -> Option<R> {
+        if let Some(i) = self.skipped.iter().position(|e| pick(e).is_some()) {
+            let e = self.skipped.remove(i)?;
+            return pick(&e);
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let e = tokio::time::timeout_at(deadline, self.rx.recv())
@@ -99,6 +113,7 @@ impl<E> Events<E> {
             if let Some(r) = pick(&e) {
                 return Some(r);
             }
+            self.skipped.push_back(e);
         }
     }
 }

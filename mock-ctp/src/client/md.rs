@@ -102,6 +102,7 @@ async fn run(
     tx: mpsc::UnboundedSender<MdEvent>,
 ) {
     let mut heartbeat = tokio::time::interval(cfg.heartbeat_interval);
+    let mut last_rx = tokio::time::Instant::now();
     let mut announced = None;
     let reason = loop {
         tokio::select! {
@@ -111,7 +112,9 @@ async fn run(
                     break announced.unwrap_or(reason::HEARTBEAT_SEND_FAILED);
                 }
             }
-            frame = tokio::time::timeout(cfg.heartbeat_timeout, reader.next()) => match frame {
+            frame = tokio::time::timeout_at(last_rx + cfg.heartbeat_timeout, reader.next()) => {
+                last_rx = tokio::time::Instant::now();
+                match frame {
                 Err(_) => break reason::HEARTBEAT_TIMEOUT,
                 Ok(None) | Ok(Some(Err(_))) => break announced.unwrap_or(reason::READ_FAILED),
                 Ok(Some(Ok(Err(_)))) => break reason::BAD_PACKET,
@@ -127,6 +130,7 @@ async fn run(
                         _ => continue,
                     };
                     let _ = tx.send(e);
+                }
                 }
             }
         }

@@ -364,6 +364,7 @@ async fn read_until_down(
     tx: &mpsc::UnboundedSender<TraderEvent>,
 ) -> i32 {
     let mut heartbeat = tokio::time::interval(cfg.heartbeat_interval);
+    let mut last_rx = tokio::time::Instant::now();
     let mut announced: Option<i32> = None;
     loop {
         tokio::select! {
@@ -373,7 +374,9 @@ async fn read_until_down(
                     return announced.unwrap_or(reason::HEARTBEAT_SEND_FAILED);
                 }
             }
-            frame = tokio::time::timeout(cfg.heartbeat_timeout, reader.next()) => match frame {
+            frame = tokio::time::timeout_at(last_rx + cfg.heartbeat_timeout, reader.next()) => {
+                last_rx = tokio::time::Instant::now();
+                match frame {
                 Err(_) => return reason::HEARTBEAT_TIMEOUT,
                 Ok(None) | Ok(Some(Err(_))) => return announced.unwrap_or(reason::READ_FAILED),
                 Ok(Some(Ok(Err(_)))) => return reason::BAD_PACKET,
@@ -382,6 +385,7 @@ async fn read_until_down(
                     if let Some(e) = client.dispatch(msg) {
                         let _ = tx.send(e);
                     }
+                }
                 }
             }
         }

@@ -28,7 +28,7 @@ impl FlowControl {
         } else {
             now
         };
-        while self.admitted.front().is_some_and(|t| *t + window <= at) {
+        while self.admitted.front().is_some_and(|t| *t + window <= now) {
             self.admitted.pop_front();
         }
         self.admitted.push_back(at);

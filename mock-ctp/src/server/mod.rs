@@ -5,9 +5,9 @@ pub mod admin;
 pub mod conn;
 pub mod md_front;
 pub mod md_replay;
-pub mod server;
+pub mod mock_server;
 pub mod session;
 pub mod shared;
 
-pub use server::{MockServer, MockServerBuilder};
+pub use mock_server::{MockServer, MockServerBuilder};
 pub use shared::{Control, FrontConfig, SessionInfo, Shared};

@@ -21,12 +21,19 @@ pub async fn server() -> MockServer {
         .expect("mock starts")
 }
 
-/// Authenticates, logs in and confirms the settlement; returns the login answer.
+/// Waits for the (re)connection, authenticates, logs in and confirms the settlement; returns
+/// the login answer.
 pub async fn login_as(
     client: &TraderClient,
     events: &mut TraderEvents,
     investor: &str,
 ) -> RspUserLogin {
+    events
+        .wait_for(WAIT, |e| {
+            matches!(e, TraderEvent::OnFrontConnected).then_some(())
+        })
+        .await
+        .expect("OnFrontConnected");
     let auth = ReqAuthenticate {
         broker_id: "9999".into(),
         user_id: investor.into(),
