@@ -1,0 +1,57 @@
+#!/bin/bash
+# Starts PostgreSQL as a primary or as a streaming standby of a primary.
+#   PG_ROLE=primary (default) | standby
+#   POSTGRES_USER (default postgres), POSTGRES_PASSWORD (required), POSTGRES_DB (optional)
+#   PG_PRIMARY_HOST, PG_PRIMARY_PORT (default 5432): the primary a standby follows
+set -euo pipefail
+role="${PG_ROLE:-primary}"
+user="${POSTGRES_USER:-postgres}"
+: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
+conf=(-c config_file=/etc/harness/postgresql.conf -c hba_file=/etc/harness/pg_hba.conf)
+
+as_pg() { su postgres -s /bin/bash -c "$*"; }
+
+prepare_primary() {
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    cp -a /var/lib/postgresql/template/. "$PGDATA/"
+    chown -R postgres:postgres "$PGDATA"
+    chmod 700 "$PGDATA"
+    # A first start on the socket only: set the password and create the database before the
+    # server accepts any connection from the network.
+    as_pg "pg_ctl -D '$PGDATA' -o \"-c listen_addresses='' -c config_file=/etc/harness/postgresql.conf -c hba_file=/etc/harness/pg_hba.conf\" -w -s start"
+    if [ "$user" != "postgres" ]; then
+      as_pg "psql -v ON_ERROR_STOP=1 -q -d postgres -c \"CREATE ROLE \\\"$user\\\" SUPERUSER LOGIN\""
+    fi
+    as_pg "psql -v ON_ERROR_STOP=1 -q -d postgres" <<SQL
+ALTER ROLE "$user" PASSWORD '${POSTGRES_PASSWORD//\'/\'\'}';
+SQL
+    if [ -n "${POSTGRES_DB:-}" ] && [ "${POSTGRES_DB}" != "postgres" ]; then
+      as_pg "psql -v ON_ERROR_STOP=1 -q -d postgres -c \"CREATE DATABASE \\\"$POSTGRES_DB\\\" OWNER \\\"$user\\\"\""
+    fi
+    as_pg "pg_ctl -D '$PGDATA' -m fast -w -s stop"
+  fi
+}
+
+prepare_standby() {
+  : "${PG_PRIMARY_HOST:?PG_PRIMARY_HOST must be set for a standby}"
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    chown postgres:postgres "$PGDATA"
+    chmod 700 "$PGDATA"
+    # pg_basebackup -R writes primary_conninfo and standby.signal; retry while the primary starts.
+    for attempt in $(seq 1 60); do
+      if as_pg "PGPASSWORD='$POSTGRES_PASSWORD' pg_basebackup -h '$PG_PRIMARY_HOST' -p '${PG_PRIMARY_PORT:-5432}' -U '$user' -D '$PGDATA' -R -X stream -c fast -w" ; then
+        break
+      fi
+      rm -rf "${PGDATA:?}"/*
+      if [ "$attempt" = 60 ]; then echo "standby: primary $PG_PRIMARY_HOST never answered" >&2; exit 1; fi
+      sleep 1
+    done
+  fi
+}
+
+case "$role" in
+  primary) prepare_primary ;;
+  standby) prepare_standby ;;
+  *) echo "PG_ROLE must be primary or standby, not '$role'" >&2; exit 2 ;;
+esac
+exec su postgres -s /bin/bash -c "exec postgres -D '$PGDATA' ${conf[*]}"

@@ -1,0 +1,90 @@
+//! Where the platform's services answer: directly (the container's address, which the harness
+//! uses for its verdicts) and through their fault proxy (the path the engine takes, and the
+//! one faults act on).
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+/// One service's addresses as seen from the harness.
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    /// The service itself, bypassing the proxy.
+    pub direct: SocketAddr,
+    /// The service through its link in the fault proxy.
+    pub proxied: SocketAddr,
+    /// The proxied address as containers on the platform's network reach it (`name:port`).
+    pub in_network: String,
+    /// The proxy (link) name in the fault proxy's API.
+    pub link: String,
+}
+
+/// PostgreSQL's addresses and credentials.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresEndpoint {
+    pub endpoint: Endpoint,
+    pub user: String,
+    #[serde(skip_serializing)]
+    pub password: String,
+    pub database: String,
+}
+
+impl PostgresEndpoint {
+    /// A libpq-style connection string for tokio-postgres, direct or through the proxy.
+    pub fn connection_string(&self, proxied: bool) -> String {
+        let addr = if proxied {
+            self.endpoint.proxied
+        } else {
+            self.endpoint.direct
+        };
+        format!(
+            "host={} port={} user={} password={} dbname={} connect_timeout=5",
+            addr.ip(),
+            addr.port(),
+            self.user,
+            self.password,
+            self.database
+        )
+    }
+}
+
+/// Every endpoint of a started platform.
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoints {
+    /// The Docker network of the datacenter.
+    pub network: String,
+    pub postgres: PostgresEndpoint,
+    /// A streaming standby of `postgres`, when the topology has one (`direct` only; its
+    /// `proxied` is the same address because no engine link leads to it yet).
+    pub postgres_standby: Option<PostgresEndpoint>,
+    pub redis: Endpoint,
+    /// Kafka. Clients follow the broker's advertised listener, which is the proxied address:
+    /// the only one that both the engine (through its proxy) and the harness can reach. So a
+    /// Kafka client bootstrapping on `direct` still produces and fetches through the proxy;
+    /// the harness reads Kafka after faults are healed, when the proxy is transparent.
+    pub kafka: Endpoint,
+    /// The fault proxy's Toxiproxy HTTP API, e.g. `http://172.18.0.2:8474`.
+    pub faultproxy_api: String,
+}
+
+impl Endpoints {
+    /// Redis URL, direct or through the proxy.
+    pub fn redis_url(&self, proxied: bool) -> String {
+        let addr = if proxied {
+            self.redis.proxied
+        } else {
+            self.redis.direct
+        };
+        format!("redis://{addr}/")
+    }
+
+    /// Kafka bootstrap servers, direct or through the proxy.
+    pub fn kafka_bootstrap(&self, proxied: bool) -> String {
+        (if proxied {
+            self.kafka.proxied
+        } else {
+            self.kafka.direct
+        })
+        .to_string()
+    }
+}

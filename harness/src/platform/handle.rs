@@ -1,0 +1,120 @@
+//! The handle of a started platform. `shutdown().await` removes every container, volume and
+//! network of the run and confirms that nothing is left; `Drop` does the same as a fallback
+//! (after a panic, say) on a thread of its own, so it works inside or outside a runtime.
+
+use testcontainers::{ContainerAsync, GenericImage};
+
+use super::endpoints::Endpoints;
+use super::sweep;
+use crate::error::Result;
+
+/// A running platform. Removing it is explicit (`shutdown`) or happens on drop.
+#[must_use = "dropping the platform tears it down"]
+pub struct Platform {
+    run: String,
+    seed: u64,
+    endpoints: Endpoints,
+    containers: Vec<(String, ContainerAsync<GenericImage>)>,
+    removed: bool,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("run", &self.run)
+            .field("seed", &self.seed)
+            .field("containers", &self.container_names())
+            .finish()
+    }
+}
+
+impl Platform {
+    pub(crate) fn new(
+        run: String,
+        seed: u64,
+        endpoints: Endpoints,
+        containers: Vec<(String, ContainerAsync<GenericImage>)>,
+    ) -> Self {
+        Self {
+            run,
+            seed,
+            endpoints,
+            containers,
+            removed: false,
+        }
+    }
+
+    /// A builder with the single-datacenter topology and a random seed.
+    pub fn builder() -> super::PlatformBuilder {
+        super::PlatformBuilder::default()
+    }
+
+    /// The run's id, found in every resource's `harness.run` label and name.
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Docker names of the run's containers.
+    pub fn container_names(&self) -> Vec<String> {
+        self.containers
+            .iter()
+            .map(|(role, _)| format!("h-{}-{role}", self.run))
+            .collect()
+    }
+
+    /// Removes every container, volume and network of the run.
+    pub async fn shutdown(mut self) -> Result<()> {
+        self.removed = true;
+        let containers = std::mem::take(&mut self.containers);
+        let removals = containers.into_iter().map(|(role, container)| async move {
+            if let Err(e) = container.rm().await {
+                tracing::warn!(role, error = %e, "removing a container failed; the run sweep retries");
+            }
+        });
+        futures::future::join_all(removals).await;
+        let docker = crate::docker::client().await?;
+        sweep::remove_run(&docker, &self.run).await
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        let run = self.run.clone();
+        // testcontainers' own drop needs the runtime that made the containers, which may be
+        // unwinding; remove everything by label from a fresh runtime instead, then forget them.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            runtime.map(|rt| {
+                rt.block_on(async {
+                    let docker = crate::docker::client().await?;
+                    sweep::remove_run(&docker, &run).await
+                })
+            })
+        });
+        match cleanup.join() {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => eprintln!("harness: removing run {} on drop failed: {e}", self.run),
+            Ok(Err(e)) => eprintln!(
+                "harness: no runtime to remove run {} on drop: {e}",
+                self.run
+            ),
+            Err(_) => eprintln!("harness: removing run {} on drop panicked", self.run),
+        }
+        for (_, container) in self.containers.drain(..) {
+            std::mem::forget(container);
+        }
+    }
+}

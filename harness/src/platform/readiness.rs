@@ -1,0 +1,122 @@
+//! Readiness: a service is ready when it answers a real request (a query, a PING, a metadata
+//! call, an API call), never on a log line alone. Each probe retries until a deadline and
+//! reports its last error, so a service that never comes up is named with the reason.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+
+use crate::images::Service;
+
+/// The probe for one service.
+#[derive(Debug, Clone)]
+pub(crate) enum Probe {
+    Postgres { conn: String },
+    Redis { addr: SocketAddr },
+    Kafka { bootstrap: String },
+    FaultProxy { api: String },
+}
+
+impl Probe {
+    pub(crate) fn service(&self) -> Service {
+        match self {
+            Probe::Postgres { .. } => Service::Postgres,
+            Probe::Redis { .. } => Service::Redis,
+            Probe::Kafka { .. } => Service::Kafka,
+            Probe::FaultProxy { .. } => Service::FaultProxy,
+        }
+    }
+
+    /// One attempt; `Err` holds why the service is not ready yet.
+    pub(crate) async fn check(&self) -> Result<(), String> {
+        match self {
+            Probe::Postgres { conn } => {
+                let (client, connection) = tokio_postgres::connect(conn, tokio_postgres::NoTls)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let task = tokio::spawn(connection);
+                let row = client
+                    .query_one("SELECT 1::int4", &[])
+                    .await
+                    .map_err(|e| e.to_string());
+                drop(client);
+                let _ = task.await;
+                let one: i32 = row?.get(0);
+                (one == 1)
+                    .then_some(())
+                    .ok_or_else(|| "SELECT 1 did not answer 1".to_string())
+            }
+            Probe::Redis { addr } => {
+                let client =
+                    redis::Client::open(format!("redis://{addr}/")).map_err(|e| e.to_string())?;
+                let mut conn = client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let pong: String = redis::cmd("PING")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (pong == "PONG")
+                    .then_some(())
+                    .ok_or_else(|| format!("PING answered {pong}"))
+            }
+            Probe::Kafka { bootstrap } => {
+                let bootstrap = bootstrap.clone();
+                tokio::task::spawn_blocking(move || {
+                    let consumer: BaseConsumer = ClientConfig::new()
+                        .set("bootstrap.servers", &bootstrap)
+                        .set("socket.connection.setup.timeout.ms", "1000")
+                        .create()
+                        .map_err(|e| e.to_string())?;
+                    let metadata = consumer
+                        .fetch_metadata(None, Duration::from_secs(2))
+                        .map_err(|e| e.to_string())?;
+                    if metadata.brokers().is_empty() {
+                        return Err("metadata lists no broker".to_string());
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            }
+            Probe::FaultProxy { api } => {
+                let client = noxious_client::Client::new(api);
+                client
+                    .proxies()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Polls a probe until it succeeds or `timeout` passes; `alive` says whether the container
+/// still runs, so that a crashed service fails at once instead of at the deadline.
+pub(crate) async fn wait_ready<F, Fut>(
+    probe: &Probe,
+    timeout: Duration,
+    alive: F,
+) -> Result<Duration, String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    let mut last = String::from("no answer yet");
+    while started.elapsed() < timeout {
+        match tokio::time::timeout(Duration::from_secs(3), probe.check()).await {
+            Ok(Ok(())) => return Ok(started.elapsed()),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = "the check timed out after 3 s".into(),
+        }
+        if !alive().await {
+            return Err(format!("the container exited ({last})"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(last)
+}

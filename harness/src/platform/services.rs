@@ -1,0 +1,176 @@
+//! The container request of each service: image, environment, command, volume, labels. Locally
+//! built images (`harness/...`) get this project's entrypoints; an override with an official
+//! image (`postgres:16`, `redis:7`, `apache/kafka`, `ghcr.io/shopify/toxiproxy`) gets the
+//! settings its official entrypoint expects.
+
+use std::collections::HashMap;
+
+use testcontainers::core::{ContainerPort, Mount, WaitFor};
+use testcontainers::{ContainerRequest, GenericImage, ImageExt};
+
+use crate::images::Service;
+
+/// Ports inside the containers.
+pub(crate) const POSTGRES_PORT: u16 = 5432;
+pub(crate) const REDIS_PORT: u16 = 6379;
+pub(crate) const KAFKA_PORT: u16 = 9092;
+pub(crate) const FAULTPROXY_API_PORT: u16 = 8474;
+
+/// What every container of a run shares.
+#[derive(Debug, Clone)]
+pub(crate) struct RunContext {
+    pub run: String,
+    pub network: String,
+    pub labels: HashMap<String, String>,
+    pub seed: u64,
+    pub postgres_password: String,
+    pub postgres_user: String,
+    pub postgres_db: String,
+}
+
+impl RunContext {
+    pub(crate) fn container_name(&self, role: &str) -> String {
+        format!("h-{}-{}", self.run, role)
+    }
+
+    pub(crate) fn volume_name(&self, role: &str) -> String {
+        format!("h-{}-{}-data", self.run, role)
+    }
+}
+
+/// One container to start: which service it runs and under what role name.
+#[derive(Debug, Clone)]
+pub(crate) struct Role {
+    pub service: Service,
+    pub name: String,
+}
+
+fn split_image(image: &str) -> (String, String) {
+    // A tag follows the last ':' unless that ':' belongs to a registry's port (a '/' follows it).
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo.to_string(), tag.to_string()),
+        _ => (image.to_string(), "latest".to_string()),
+    }
+}
+
+fn is_local(image: &str) -> bool {
+    image.starts_with("harness/")
+}
+
+/// The request for one role. `extra_env` carries role-specific settings (standby's primary,
+/// Kafka's advertised listener).
+pub(crate) fn request(
+    ctx: &RunContext,
+    role: &Role,
+    image: &str,
+    extra_env: &[(String, String)],
+    publish: &[(u16, u16)],
+) -> ContainerRequest<GenericImage> {
+    let (repo, tag) = split_image(image);
+    let (port, data_dir) = match role.service {
+        Service::Postgres => (POSTGRES_PORT, Some("/var/lib/postgresql/data")),
+        Service::Redis => (REDIS_PORT, Some("/data")),
+        Service::Kafka => (
+            KAFKA_PORT,
+            Some(if is_local(image) {
+                "/data"
+            } else {
+                "/var/lib/kafka/data"
+            }),
+        ),
+        Service::FaultProxy => (FAULTPROXY_API_PORT, None),
+    };
+    let mut labels = ctx.labels.clone();
+    labels.insert(super::labels::SERVICE.into(), role.name.clone());
+    let mut request = GenericImage::new(repo, tag)
+        .with_exposed_port(ContainerPort::Tcp(port))
+        .with_wait_for(WaitFor::Nothing)
+        .with_container_name(ctx.container_name(&role.name))
+        .with_network(ctx.network.clone())
+        .with_labels(labels);
+    if let Some(dir) = data_dir {
+        request = request.with_mount(Mount::volume_mount(ctx.volume_name(&role.name), dir));
+    }
+    for (host, container) in publish {
+        request = request.with_mapped_port(*host, ContainerPort::Tcp(*container));
+    }
+    for (k, v) in extra_env {
+        request = request.with_env_var(k.clone(), v.clone());
+    }
+    match role.service {
+        Service::Postgres => request
+            .with_env_var("POSTGRES_PASSWORD", ctx.postgres_password.clone())
+            .with_env_var("POSTGRES_USER", ctx.postgres_user.clone())
+            .with_env_var("POSTGRES_DB", ctx.postgres_db.clone()),
+        Service::Redis if !is_local(image) => request.with_cmd([
+            "redis-server",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+        ]),
+        Service::Redis => request,
+        Service::Kafka => request,
+        Service::FaultProxy if is_local(image) => request.with_cmd([
+            "--host".to_string(),
+            "0.0.0.0".to_string(),
+            "--port".to_string(),
+            FAULTPROXY_API_PORT.to_string(),
+            "--seed".to_string(),
+            ctx.seed.to_string(),
+        ]),
+        Service::FaultProxy => request,
+    }
+}
+
+/// Kafka's environment: tansu's own variables and, for an official apache/kafka override, the
+/// KRaft single-node settings its entrypoint expects.
+pub(crate) fn kafka_env(advertised: &str) -> Vec<(String, String)> {
+    [
+        ("ADVERTISED_LISTENER_URL", format!("tcp://{advertised}")),
+        ("KAFKA_NODE_ID", "1".into()),
+        ("KAFKA_PROCESS_ROLES", "broker,controller".into()),
+        (
+            "KAFKA_LISTENERS",
+            format!("PLAINTEXT://:{KAFKA_PORT},CONTROLLER://:9093"),
+        ),
+        (
+            "KAFKA_ADVERTISED_LISTENERS",
+            format!("PLAINTEXT://{advertised}"),
+        ),
+        ("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER".into()),
+        (
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+            "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into(),
+        ),
+        ("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093".into()),
+        ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1".into()),
+        ("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1".into()),
+        ("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_image;
+
+    #[test]
+    fn splits_tags_but_not_registry_ports() {
+        assert_eq!(split_image("postgres:16"), ("postgres".into(), "16".into()));
+        assert_eq!(
+            split_image("harness/redis:0123abcd"),
+            ("harness/redis".into(), "0123abcd".into())
+        );
+        assert_eq!(
+            split_image("registry:5000/x"),
+            ("registry:5000/x".into(), "latest".into())
+        );
+        assert_eq!(
+            split_image("apache/kafka"),
+            ("apache/kafka".into(), "latest".into())
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! Bad input gets a clear error naming the service and what to do, within a bounded time, and
+//! leaves nothing behind.
+
+use std::time::{Duration, Instant};
+
+use harness::platform::resources_of_run;
+use harness::{Error, Platform, Service};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_override_that_does_not_exist_is_named() {
+    let started = Instant::now();
+    let err = Platform::builder()
+        .image(Service::Redis, "harness/no-such-image:0")
+        .start()
+        .await
+        .expect_err("a missing image cannot start");
+    assert!(
+        matches!(&err, Error::ImageMissing { service, .. } if service == "redis"),
+        "got {err}"
+    );
+    assert!(
+        err.to_string().contains("harness/no-such-image:0"),
+        "the message names the image: {err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(90),
+        "bounded in time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_that_never_becomes_ready_is_named_and_removed() {
+    let manifest = harness::Manifest::load(&harness::workspace_root()).unwrap();
+    // The redis image runs fine but never answers PostgreSQL's protocol on 5432.
+    let not_postgres = manifest.images[&Service::Redis].clone();
+    let err = Platform::builder()
+        .image(Service::Postgres, not_postgres)
+        .readiness_timeout(Duration::from_secs(3))
+        .start()
+        .await
+        .expect_err("postgres never answers");
+    let Error::NotReady {
+        service, container, ..
+    } = &err
+    else {
+        panic!("expected NotReady, got {err}")
+    };
+    assert_eq!(service, "postgres");
+    let run = container
+        .trim_start_matches("h-")
+        .split('-')
+        .next()
+        .unwrap()
+        .to_string();
+    let left = resources_of_run(&run).await.unwrap();
+    assert!(left.is_empty(), "a failed start left {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_clash_is_named() {
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = Platform::builder()
+        .publish_base(port)
+        .start()
+        .await
+        .expect_err("the port is taken");
+    assert!(
+        matches!(&err, Error::PortInUse { service, port: p } if service == "postgres" && *p == port),
+        "got {err}"
+    );
+}
+
+#[test]
+fn no_docker_daemon_is_a_clear_error_and_its_own_exit_code() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("sweep")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "environment failures exit 3: {stderr}"
+    );
+    assert!(
+        stderr.contains("docker daemon at unix:///nonexistent/docker.sock is not reachable"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,19 @@
+//! Real-container tests of the platform under test: services through their proxies, link
+//! faults, the PostgreSQL standby, cleanup after panics and kills, and bad input. They need the
+//! images (`cargo run -p harness -- images build`, which `scripts/test` runs first).
+
+mod bad_input;
+mod cleanup;
+mod links;
+mod services;
+mod standby;
+
+use harness::Platform;
+
+/// Starts the default single-datacenter platform for one test.
+pub async fn platform() -> Platform {
+    Platform::builder()
+        .start()
+        .await
+        .expect("the platform starts")
+}

@@ -1,0 +1,2 @@
+//! Placeholder: the platform start benchmark is being written.
+fn main() {}

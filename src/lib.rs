@@ -1,0 +1,1 @@
+//! The root package only carries the suites under `tests/`.
