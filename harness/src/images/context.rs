@@ -68,10 +68,22 @@ impl Context {
     /// The context as a tar archive, as the Docker build API takes it.
     pub(crate) fn tar(&self) -> Result<Vec<u8>> {
         let mut builder = tar::Builder::new(Vec::new());
-        builder.follow_symlinks(true);
         for (name, path) in &self.files {
+            // A plain header per file: the tar crate would write a GNU sparse entry for a file
+            // with holes (a linked binary can have them), which Docker's builder rejects.
+            let file = std::fs::File::open(path)
+                .map_err(|e| Error::io(path, "packing the build context", e))?;
+            let metadata = file
+                .metadata()
+                .map_err(|e| Error::io(path, "packing the build context", e))?;
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(metadata.len());
+            header.set_mode(if is_executable(path) { 0o755 } else { 0o644 });
+            header.set_mtime(0);
+            header.set_cksum();
             builder
-                .append_path_with_name(path, name)
+                .append_data(&mut header, name, file)
                 .map_err(|e| Error::io(path, "packing the build context", e))?;
         }
         builder
