@@ -4,6 +4,7 @@ pub mod conn;
 pub mod events;
 pub mod md;
 pub mod trader;
+mod trader_task;
 
 pub use conn::ClientConfig;
 pub use events::{Events, MdEvent, MdEvents, TraderEvent, TraderEvents};

@@ -9,6 +9,7 @@ pub mod matching;
 pub mod ops;
 pub mod private_flow;
 pub mod record;
+pub mod sessions;
 
 pub use self::core::{Exchange, ExchangeConfig, RejectFault, SessionCtx};
 pub use instruments::{InstrumentSpec, MatchingModel};
