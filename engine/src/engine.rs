@@ -1,0 +1,320 @@
+//! The shared state of a running engine and order admission: validate, look up, check risk
+//! and reserve under the book's lock, then hand the order to the group committer and wait
+//! for its commit. Only a committed order is acknowledged.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Mutex, MutexGuard, RwLock};
+use std::time::Instant;
+
+use contract::trading::v1 as pb;
+use mock_ctp::client::TraderClient;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio_util::sync::CancellationToken;
+
+use crate::book::{Book, OrderRec};
+use crate::committer::Admission;
+use crate::config::Config;
+use crate::convert::{now_us, order_pb};
+use crate::metrics::Metrics;
+use crate::refusal::Refusal;
+use crate::{risk, validate};
+
+/// The outcome of a commit, as pending duplicates wait for it: the order id or a refusal.
+pub type AckResult = Option<Result<i64, Refusal>>;
+
+/// Everything the engine's tasks share.
+#[derive(Debug)]
+pub struct Engine {
+    pub cfg: Config,
+    pub metrics: Metrics,
+    pub book: Mutex<Book>,
+    /// Admissions waiting for their commit, by client_order_id (duplicates wait on them).
+    pub pending: Mutex<HashMap<String, watch::Receiver<AckResult>>>,
+    pub prices: RwLock<HashMap<String, f64>>,
+    /// Order reception (admin stop/resume).
+    pub accepting: AtomicBool,
+    pub active: AtomicBool,
+    pub started: AtomicBool,
+    pub draining: AtomicBool,
+    pub inflight: AtomicUsize,
+    pub commit_tx: mpsc::Sender<Admission>,
+    pub route_tx: mpsc::UnboundedSender<i64>,
+    pub updates: broadcast::Sender<pb::Update>,
+    pub outbox_notify: Notify,
+    pub promote: Notify,
+    /// Asks for a graceful shutdown (admin API; signals do the same).
+    pub graceful: Notify,
+    pub cache_tx: mpsc::Sender<crate::cache::CacheWrite>,
+    pub trader: Mutex<Option<TraderClient>>,
+    /// True while the trade session is logged in and reconciled.
+    pub session_ready: watch::Sender<bool>,
+    pub shutdown: CancellationToken,
+}
+
+impl Engine {
+    pub fn book(&self) -> MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn trader(&self) -> Option<TraderClient> {
+        self.trader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn last_price(&self, instrument: &str) -> Option<f64> {
+        self.prices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(instrument)
+            .copied()
+    }
+
+    /// Whether the engine takes orders now (the readiness probe).
+    pub fn is_ready(&self) -> bool {
+        self.active.load(SeqCst)
+            && self.accepting.load(SeqCst)
+            && !self.draining.load(SeqCst)
+            && *self.session_ready.borrow()
+    }
+
+    fn gate(&self) -> Result<(), Refusal> {
+        if !self.active.load(SeqCst) {
+            return Err(Refusal::Unavailable(
+                "engine is a standby; promote it first".into(),
+            ));
+        }
+        if self.draining.load(SeqCst) {
+            return Err(Refusal::Unavailable("engine is shutting down".into()));
+        }
+        if !self.accepting.load(SeqCst) {
+            return Err(Refusal::Unavailable("order reception is stopped".into()));
+        }
+        if !*self.session_ready.borrow() {
+            return Err(Refusal::Unavailable(
+                "ctp trade session is not ready".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Admits an order: returns it once durable, or the original on a duplicate.
+    pub async fn submit(&self, req: &pb::SubmitOrderRequest) -> Result<(pb::Order, bool), Refusal> {
+        let t0 = Instant::now();
+        self.inflight.fetch_add(1, SeqCst);
+        let r = self.admit(req).await;
+        self.inflight.fetch_sub(1, SeqCst);
+        match &r {
+            Ok((_, false)) => {
+                self.metrics.order_processing.observe(t0.elapsed());
+                self.metrics.orders_processed.fetch_add(1, SeqCst);
+            }
+            Ok((_, true)) => {}
+            Err(_) => {
+                self.metrics.order_errors.fetch_add(1, SeqCst);
+            }
+        }
+        r
+    }
+
+    async fn admit(&self, req: &pb::SubmitOrderRequest) -> Result<(pb::Order, bool), Refusal> {
+        let v = validate::order(req)?;
+        if let Some(o) = self.original(&v.client_order_id).await? {
+            return Ok((o, true));
+        }
+        self.gate()?;
+        let (tx, rx) = watch::channel(None);
+        let cid = v.client_order_id.clone();
+        let Some(admission) = self.reserve(v, tx, &rx)? else {
+            return self
+                .original(&cid)
+                .await?
+                .map(|o| (o, true))
+                .ok_or_else(|| Refusal::Internal("duplicate vanished".into()));
+        };
+        if self.commit_tx.send(admission).await.is_err() {
+            return Err(Refusal::Unavailable("engine is shutting down".into()));
+        }
+        match self.wait(rx).await {
+            Ok(id) => Ok((self.order_by_id(id)?, false)),
+            Err(e) => {
+                tracing::warn!(client_order_id = %cid, error = %e, "order not committed");
+                Err(e)
+            }
+        }
+    }
+
+    /// Looks up, checks risk and reserves under the book's lock; `None` for a duplicate.
+    fn reserve(
+        &self,
+        v: validate::ValidOrder,
+        tx: watch::Sender<AckResult>,
+        rx: &watch::Receiver<AckResult>,
+    ) -> Result<Option<Admission>, Refusal> {
+        {
+            let mut book = self.book();
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if book.by_client.contains_key(&v.client_order_id)
+                || pending.contains_key(&v.client_order_id)
+            {
+                return Ok(None);
+            }
+            let account = book
+                .accounts
+                .get(&v.account_id)
+                .filter(|a| a.account_id == self.cfg.user_id)
+                .cloned()
+                .ok_or_else(|| Refusal::NotFound {
+                    what: "account",
+                    id: v.account_id.clone(),
+                })?;
+            let instrument = book
+                .instruments
+                .get(&v.instrument_id)
+                .cloned()
+                .ok_or_else(|| Refusal::NotFound {
+                    what: "instrument",
+                    id: v.instrument_id.clone(),
+                })?;
+            if !validate::on_tick(v.limit_price, instrument.price_tick) {
+                return Err(Refusal::invalid(
+                    "limit_price",
+                    format!("not a multiple of the price tick {}", instrument.price_tick),
+                ));
+            }
+            let limit = book.limit(&v.account_id, &v.instrument_id).ok_or_else(|| {
+                Refusal::State(format!(
+                    "risk limit missing: no risk_limits row for account {}",
+                    v.account_id
+                ))
+            })?;
+            let ask = risk::OrderAsk {
+                side: v.side,
+                offset: v.offset,
+                price: v.limit_price,
+                volume: v.volume,
+            };
+            let dir = crate::book::PosiDir::of(v.side, v.offset);
+            let position = book
+                .positions
+                .get(&(v.account_id.clone(), v.instrument_id.clone(), dir))
+                .cloned()
+                .unwrap_or_default();
+            let margin = risk::check(
+                &ask,
+                &instrument,
+                &limit,
+                &account,
+                &position,
+                self.last_price(&v.instrument_id),
+            )
+            .map_err(Refusal::Risk)?;
+            if let Some(a) = book.accounts.get_mut(&v.account_id) {
+                a.frozen_margin += margin;
+            }
+            book.add_pending(&v.account_id, &v.instrument_id, v.side, v.offset, v.volume);
+            pending.insert(v.client_order_id.clone(), rx.clone());
+            let now = now_us();
+            Ok(Some(Admission {
+                rec: OrderRec {
+                    order_id: 0,
+                    client_order_id: v.client_order_id.clone(),
+                    account_id: v.account_id,
+                    instrument_id: v.instrument_id,
+                    exchange_id: instrument.exchange_id,
+                    side: v.side,
+                    offset: v.offset,
+                    limit_price: v.limit_price,
+                    volume: v.volume,
+                    volume_traded: 0,
+                    status: contract::model::OrderStatus::New,
+                    front_id: 0,
+                    session_id: 0,
+                    order_ref: String::new(),
+                    order_sys_id: String::new(),
+                    error_id: 0,
+                    error_msg: String::new(),
+                    frozen_margin: margin,
+                    order_event_seq: 1,
+                    trade_event_seq: 0,
+                    trading_day: String::new(),
+                    created_at_us: now,
+                    updated_at_us: now,
+                    sent: false,
+                },
+                done: tx,
+            }))
+        }
+    }
+
+    async fn wait(&self, mut rx: watch::Receiver<AckResult>) -> Result<i64, Refusal> {
+        loop {
+            if let Some(r) = rx.borrow_and_update().clone() {
+                return r;
+            }
+            if rx.changed().await.is_err() {
+                return Err(Refusal::Unavailable(
+                    "engine stopped before the commit".into(),
+                ));
+            }
+        }
+    }
+
+    /// The original order of a client_order_id, waiting for its commit if it is in flight.
+    async fn original(&self, cid: &str) -> Result<Option<pb::Order>, Refusal> {
+        let rx = {
+            let book = self.book();
+            if let Some(id) = book.by_client.get(cid) {
+                return Ok(book.orders.get(id).map(order_pb));
+            }
+            let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            match pending.get(cid) {
+                Some(rx) => rx.clone(),
+                None => return Ok(None),
+            }
+        };
+        let id = self.wait(rx).await?;
+        self.order_by_id(id).map(Some)
+    }
+
+    pub fn order_by_id(&self, id: i64) -> Result<pb::Order, Refusal> {
+        self.book()
+            .orders
+            .get(&id)
+            .map(order_pb)
+            .ok_or_else(|| Refusal::NotFound {
+                what: "order",
+                id: id.to_string(),
+            })
+    }
+
+    /// Looks an order up by id (when non-zero) or client id.
+    pub fn find(&self, order_id: i64, client_order_id: &str) -> Result<OrderRec, Refusal> {
+        let book = self.book();
+        let id = if order_id != 0 {
+            order_id
+        } else if !client_order_id.is_empty() {
+            *book
+                .by_client
+                .get(client_order_id)
+                .ok_or_else(|| Refusal::NotFound {
+                    what: "order",
+                    id: client_order_id.to_owned(),
+                })?
+        } else {
+            return Err(Refusal::invalid(
+                "order_id",
+                "set order_id or client_order_id",
+            ));
+        };
+        book.orders
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Refusal::NotFound {
+                what: "order",
+                id: id.to_string(),
+            })
+    }
+}

@@ -1,0 +1,162 @@
+//! Prometheus text metrics without a metrics crate: a fixed-bucket histogram of atomics and
+//! plain counters, rendered on `/metrics`. Recording is two relaxed atomic adds, cheap enough
+//! for the order and tick paths.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Bucket upper bounds in nanoseconds: 1 µs to 1 s.
+const BOUNDS_NS: [u64; 19] = [
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_000_000,
+    5_000_000,
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    250_000_000,
+    500_000_000,
+    1_000_000_000,
+];
+
+/// A cumulative histogram in nanoseconds.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; BOUNDS_NS.len()],
+    count: AtomicU64,
+    sum_ns: AtomicU64,
+}
+
+impl Histogram {
+    pub fn observe(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        if let Some(i) = BOUNDS_NS.iter().position(|b| ns <= *b) {
+            self.buckets[i].fetch_add(1, Relaxed);
+        }
+        self.count.fetch_add(1, Relaxed);
+        self.sum_ns.fetch_add(ns, Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (b, n) in BOUNDS_NS.iter().zip(&self.buckets) {
+            cumulative += n.load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
+        }
+        let count = self.count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "{name}_sum {}", self.sum_ns.load(Relaxed));
+        let _ = writeln!(out, "{name}_count {count}");
+    }
+}
+
+/// Every metric the engine exports.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Order request received → acknowledged (validation, risk, durable commit).
+    pub order_processing: Histogram,
+    /// Market-data snapshot received from the client library → last price applied.
+    pub tick_processing: Histogram,
+    /// Exchange return received → committed (order, trade, position, account, outbox).
+    pub trade_return: Histogram,
+    pub orders_processed: AtomicU64,
+    pub order_errors: AtomicU64,
+    pub returns_applied: AtomicU64,
+    pub outbox_published: AtomicU64,
+    pub outbox_publish_errors: AtomicU64,
+    pub cache_errors: AtomicU64,
+}
+
+impl Metrics {
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.order_processing.render(
+            &mut out,
+            "order_processing_latency_ns",
+            "Order request received to acknowledged, nanoseconds.",
+        );
+        self.tick_processing.render(
+            &mut out,
+            "tick_processing_latency_ns",
+            "Market-data snapshot received to applied, nanoseconds.",
+        );
+        self.trade_return.render(
+            &mut out,
+            "trade_return_latency_ns",
+            "Exchange return received to committed, nanoseconds.",
+        );
+        let counters = [
+            (
+                "orders_processed_total",
+                "Orders acknowledged.",
+                &self.orders_processed,
+            ),
+            (
+                "order_errors_total",
+                "Order requests refused or failed.",
+                &self.order_errors,
+            ),
+            (
+                "exchange_returns_applied_total",
+                "Private-flow returns applied.",
+                &self.returns_applied,
+            ),
+            (
+                "outbox_published_total",
+                "Outbox rows published to Kafka.",
+                &self.outbox_published,
+            ),
+            (
+                "outbox_publish_errors_total",
+                "Failed Kafka deliveries.",
+                &self.outbox_publish_errors,
+            ),
+            (
+                "cache_errors_total",
+                "Redis cache writes that failed or were dropped.",
+                &self.cache_errors,
+            ),
+        ];
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Relaxed)
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let m = Metrics::default();
+        m.order_processing.observe(Duration::from_micros(30));
+        m.order_processing.observe(Duration::from_millis(3));
+        m.order_processing.observe(Duration::from_secs(5));
+        let text = m.render();
+        assert!(text.contains("order_processing_latency_ns_bucket{le=\"25000\"} 0"));
+        assert!(text.contains("order_processing_latency_ns_bucket{le=\"50000\"} 1"));
+        assert!(text.contains("order_processing_latency_ns_bucket{le=\"5000000\"} 2"));
+        assert!(text.contains("order_processing_latency_ns_bucket{le=\"+Inf\"} 3"));
+        assert!(text.contains("order_processing_latency_ns_count 3"));
+        assert!(text.contains("tick_processing_latency_ns_count 0"));
+        assert!(text.contains("orders_processed_total 0"));
+    }
+}

@@ -1,0 +1,196 @@
+//! Writes a set of changes made by exchange returns (or by reconciliation) in one
+//! transaction: order rows, new trades, positions, account deltas, outbox rows and the
+//! private-flow position. Order and position rows are written as absolute values from the
+//! book; account margins as deltas, because the committer changes frozen margin
+//! concurrently. A retry after an unknown outcome first checks whether the flow position
+//! already reached this batch, so deltas are never applied twice.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::book::{cents, PosKey};
+use crate::convert::{OutboxRow, TradeRec};
+use crate::db::Pg;
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// What one batch changed.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub orders: BTreeSet<i64>,
+    pub trades: Vec<TradeRec>,
+    pub positions: BTreeSet<PosKey>,
+    /// Account → (frozen margin delta, current margin delta).
+    pub accounts: HashMap<String, (f64, f64)>,
+    pub outbox: Vec<OutboxRow>,
+    /// The private-flow position to persist with the batch, if it moved.
+    pub flow: Option<(String, u64)>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+            && self.trades.is_empty()
+            && self.outbox.is_empty()
+            && self.flow.is_none()
+    }
+}
+
+/// Whether the flow position persisted in the database already reached `seq`.
+pub async fn flow_reached(pg: &mut Pg, engine: &Engine, seq: u64) -> Result<bool, EngineError> {
+    let (_, persisted) =
+        crate::db::load_flow(pg, &engine.cfg.broker_id, &engine.cfg.user_id).await?;
+    Ok(persisted >= seq)
+}
+
+#[derive(Default)]
+struct PosCols<'a>(
+    Vec<String>,
+    Vec<String>,
+    Vec<&'a str>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<f64>,
+);
+
+#[derive(Default)]
+struct OrderCols(
+    Vec<i64>,
+    Vec<String>,
+    Vec<i32>,
+    Vec<String>,
+    Vec<i32>,
+    Vec<String>,
+    Vec<f64>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<i64>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<String>,
+);
+
+pub async fn write(pg: &mut Pg, engine: &Engine, ch: &Changes) -> Result<(), EngineError> {
+    let mut o: OrderCols = OrderCols::default();
+    let mut pc = PosCols::default();
+    {
+        let book = engine.book();
+        for id in &ch.orders {
+            let Some(r) = book.orders.get(id) else {
+                continue;
+            };
+            o.0.push(r.order_id);
+            o.1.push(r.status.as_str().to_owned());
+            o.2.push(r.volume_traded);
+            o.3.push(r.order_sys_id.clone());
+            o.4.push(r.error_id);
+            o.5.push(r.error_msg.clone());
+            o.6.push(cents(r.frozen_margin));
+            o.7.push(r.order_event_seq);
+            o.8.push(r.trade_event_seq);
+            o.9.push(r.updated_at_us);
+            o.10.push(r.front_id);
+            o.11.push(r.session_id);
+            o.12.push(r.order_ref.clone());
+        }
+        for key in &ch.positions {
+            let Some(pos) = book.positions.get(key) else {
+                continue;
+            };
+            pc.0.push(key.0.clone());
+            pc.1.push(key.1.clone());
+            pc.2.push(key.2.as_str());
+            pc.3.push(pos.today);
+            pc.4.push(pos.yd);
+            pc.5.push(cents(pos.margin));
+        }
+    }
+    let t = &ch.trades;
+    let t_exch: Vec<&str> = t.iter().map(|x| x.exchange_id.as_str()).collect();
+    let t_id: Vec<&str> = t.iter().map(|x| x.trade_id.as_str()).collect();
+    let t_side: Vec<&str> = t.iter().map(|x| x.side.as_str()).collect();
+    let t_order: Vec<i64> = t.iter().map(|x| x.order_id).collect();
+    let t_acct: Vec<&str> = t.iter().map(|x| x.account_id.as_str()).collect();
+    let t_inst: Vec<&str> = t.iter().map(|x| x.instrument_id.as_str()).collect();
+    let t_off: Vec<&str> = t.iter().map(|x| x.offset.as_str()).collect();
+    let t_price: Vec<f64> = t.iter().map(|x| x.price).collect();
+    let t_vol: Vec<i32> = t.iter().map(|x| x.volume).collect();
+    let t_day: Vec<&str> = t.iter().map(|x| x.trading_day.as_str()).collect();
+    let t_seq: Vec<i64> = t.iter().map(|x| x.seq_no as i64).collect();
+    let t_ts: Vec<i64> = t.iter().map(|x| x.at_us).collect();
+    let (a_id, a_delta): (Vec<&str>, Vec<(f64, f64)>) =
+        ch.accounts.iter().map(|(k, v)| (k.as_str(), *v)).unzip();
+    let a_frozen: Vec<f64> = a_delta.iter().map(|d| d.0).collect();
+    let a_curr: Vec<f64> = a_delta.iter().map(|d| d.1).collect();
+    let topics: Vec<&str> = ch.outbox.iter().map(|r| r.topic).collect();
+    let keys: Vec<&str> = ch.outbox.iter().map(|r| r.key.as_str()).collect();
+    let payloads: Vec<&str> = ch.outbox.iter().map(|r| r.payload.as_str()).collect();
+
+    let (day, seq) = ch.flow.clone().unwrap_or_default();
+    let seq = seq as i64;
+    let has_flow = ch.flow.is_some();
+    let (broker, user) = (&engine.cfg.broker_id, &engine.cfg.user_id);
+    let p0: [&(dyn tokio_postgres::types::ToSql + Sync); 13] = [
+        &o.0, &o.1, &o.2, &o.3, &o.4, &o.5, &o.6, &o.7, &o.8, &o.9, &o.10, &o.11, &o.12,
+    ];
+    let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
+        &t_exch, &t_id, &t_side, &t_order, &t_acct, &t_inst, &t_off, &t_price, &t_vol, &t_day,
+        &t_seq, &t_ts,
+    ];
+    let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+        [&pc.0, &pc.1, &pc.2, &pc.3, &pc.4, &pc.5];
+    let p3: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&a_id, &a_frozen, &a_curr];
+    let p4: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&topics, &keys, &payloads];
+    let p5: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [broker, user, &day, &seq, &has_flow];
+    let client = pg.get().await?;
+    let tx = client.transaction().await?;
+    let orders = tx.execute(
+        "UPDATE orders o SET status = t.status, volume_traded = t.traded, order_sys_id = t.sys, \
+         error_id = t.eid, error_msg = t.emsg, frozen_margin = t.frozen, order_event_seq = t.oseq, \
+         trade_event_seq = t.tseq, updated_at = to_timestamp(t.ts / 1e6), front_id = t.fid, \
+         session_id = t.sid, order_ref = t.oref \
+         FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::int4[], $6::text[], \
+         $7::float8[], $8::int4[], $9::int4[], $10::int8[], $11::int4[], $12::int4[], $13::text[]) \
+         AS t(id, status, traded, sys, eid, emsg, frozen, oseq, tseq, ts, fid, sid, oref) \
+         WHERE o.order_id = t.id",
+        &p0,
+    );
+    let trades = tx.execute(
+        "INSERT INTO trades (exchange_id, trade_id, side, order_id, account_id, instrument_id, \
+         offset_flag, price, volume, trading_day, seq_no, traded_at) \
+         SELECT exch, tid, side, oid, acct, inst, off, price, vol, day, seq, to_timestamp(ts / 1e6) \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], \
+         $7::text[], $8::float8[], $9::int4[], $10::text[], $11::int8[], $12::int8[]) \
+         AS t(exch, tid, side, oid, acct, inst, off, price, vol, day, seq, ts) \
+         ON CONFLICT DO NOTHING",
+        &p1,
+    );
+    let positions = tx.execute(
+        "INSERT INTO positions (account_id, instrument_id, posi_direction, today_position, \
+         yd_position, margin) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
+         $4::int4[], $5::int4[], $6::float8[]) \
+         ON CONFLICT (account_id, instrument_id, posi_direction) DO UPDATE SET \
+         today_position = EXCLUDED.today_position, yd_position = EXCLUDED.yd_position, \
+         margin = EXCLUDED.margin, updated_at = now()",
+        &p2,
+    );
+    let accounts = tx.execute(
+        "UPDATE accounts a SET frozen_margin = round((a.frozen_margin + t.f)::numeric, 2)::float8, \
+         curr_margin = round((a.curr_margin + t.c)::numeric, 2)::float8, updated_at = now() \
+         FROM UNNEST($1::text[], $2::float8[], $3::float8[]) AS t(id, f, c) WHERE a.account_id = t.id",
+        &p3,
+    );
+    let outbox = tx.execute(
+        "INSERT INTO outbox (topic, key, payload) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+        &p4,
+    );
+    let flow = tx.execute(
+        "INSERT INTO ctp_private_flow (broker_id, user_id, trading_day, last_seq) \
+         SELECT $1, $2, $3, $4 WHERE $5 \
+         ON CONFLICT (broker_id, user_id) DO UPDATE SET trading_day = EXCLUDED.trading_day, \
+         last_seq = EXCLUDED.last_seq, updated_at = now()",
+        &p5,
+    );
+    futures::try_join!(orders, trades, positions, accounts, outbox, flow)?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! Start-up, the standby wait, and graceful shutdown.
+//!
+//! Shutdown (SIGTERM, SIGINT or POST /admin/graceful-shutdown) stops taking orders, lets
+//! in-flight admissions commit, waits for routed orders to be confirmed by the exchange and
+//! for the outbox to empty, each within a share of a 25 s budget, so the whole stays under
+//! the 30 s the operations documents give a pod.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use contract::trading::v1::order_service_server::OrderServiceServer;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio_util::sync::CancellationToken;
+
+use crate::book::Book;
+use crate::config::{Config, Role};
+use crate::db::{self, Pg};
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::metrics::Metrics;
+
+const SHUTDOWN_BUDGET: Duration = Duration::from_secs(25);
+
+async fn connect_with_retry(url: &str, seed: Option<&str>) -> Result<Pg, EngineError> {
+    let mut pg = Pg::new(url)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match db::prepare(&mut pg, seed).await {
+            Ok(()) => return Ok(pg),
+            Err(e) if Instant::now() < deadline => {
+                tracing::warn!(error = %e, "postgresql not ready; retrying");
+                pg.reset();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Runs the engine until it has shut down.
+pub async fn run(cfg: Config) -> Result<(), EngineError> {
+    if cfg.defects.any() {
+        tracing::warn!(defects = ?cfg.defects, "TEST-ONLY DEFECTS ARE SWITCHED ON");
+    }
+    let seed = match std::env::var("ENGINE_FIXTURES_DIR") {
+        Ok(dir) if !dir.is_empty() => Some(
+            contract::fixtures::seed_sql(std::path::Path::new(&dir)).map_err(EngineError::Seed)?,
+        ),
+        _ => None,
+    };
+    let mut pg = connect_with_retry(&cfg.database_url, seed.as_deref()).await?;
+    let (commit_tx, commit_rx) = mpsc::channel(8192);
+    let (route_tx, route_rx) = mpsc::unbounded_channel();
+    let (cache_tx, cache_rx) = mpsc::channel(4096);
+    let (updates, _) = broadcast::channel(16384);
+    let engine = Arc::new(Engine {
+        metrics: Metrics::default(),
+        book: Mutex::new(Book::default()),
+        pending: Mutex::new(HashMap::new()),
+        prices: RwLock::new(HashMap::new()),
+        accepting: AtomicBool::new(true),
+        active: AtomicBool::new(false),
+        started: AtomicBool::new(false),
+        draining: AtomicBool::new(false),
+        inflight: AtomicUsize::new(0),
+        commit_tx,
+        route_tx,
+        updates,
+        outbox_notify: Notify::new(),
+        promote: Notify::new(),
+        graceful: Notify::new(),
+        cache_tx,
+        trader: Mutex::new(None),
+        session_ready: watch::channel(false).0,
+        shutdown: CancellationToken::new(),
+        cfg,
+    });
+    let http = tokio::net::TcpListener::bind(engine.cfg.http_addr)
+        .await
+        .map_err(|source| EngineError::Bind {
+            what: "http",
+            addr: engine.cfg.http_addr,
+            source,
+        })?;
+    let http_engine = engine.clone();
+    let http_stop = engine.shutdown.clone();
+    tokio::spawn(async move {
+        let app = crate::http::router(http_engine);
+        let _ = axum::serve(http, app)
+            .with_graceful_shutdown(http_stop.cancelled_owned())
+            .await;
+    });
+    engine.started.store(true, SeqCst);
+    if engine.cfg.role == Role::Standby {
+        tracing::info!("standby: waiting for POST /admin/promote");
+        tokio::select! {
+            _ = engine.promote.notified() => tracing::info!("promoted to active"),
+            _ = signal() => { engine.shutdown.cancel(); return Ok(()); }
+            _ = engine.graceful.notified() => { engine.shutdown.cancel(); return Ok(()); }
+        }
+    }
+    {
+        let mut book = Book::default();
+        let n = db::load_book(&mut pg, &mut book).await?;
+        tracing::info!(orders = n, accounts = book.accounts.len(), "book loaded");
+        if !book.accounts.contains_key(&engine.cfg.user_id) {
+            tracing::warn!(user = %engine.cfg.user_id, "no accounts row for CTP_USER_ID: every order will be refused as not found");
+        }
+        *engine.book() = book;
+    }
+    engine.active.store(true, SeqCst);
+    let producer = crate::outbox::producer(&engine.cfg.kafka_brokers)?;
+    let url = engine.cfg.database_url.clone();
+    tokio::spawn(crate::committer::run(
+        engine.clone(),
+        commit_rx,
+        Pg::new(&url)?,
+    ));
+    tokio::spawn(crate::router::run(engine.clone(), route_rx));
+    let session = tokio::spawn(crate::ctp::run(engine.clone(), Pg::new(&url)?));
+    let relay = tokio::spawn(crate::outbox::run(engine.clone(), Pg::new(&url)?, producer));
+    tokio::spawn(crate::md::run(engine.clone()));
+    tokio::spawn(crate::cache::run(engine.clone(), cache_rx));
+    let grpc_listener = tokio::net::TcpListener::bind(engine.cfg.grpc_addr)
+        .await
+        .map_err(|source| EngineError::Bind {
+            what: "grpc",
+            addr: engine.cfg.grpc_addr,
+            source,
+        })?;
+    let grpc_stop = CancellationToken::new();
+    let grpc = {
+        let svc = OrderServiceServer::new(crate::grpc::Service {
+            engine: engine.clone(),
+        });
+        let stop = grpc_stop.clone();
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .tcp_nodelay(true)
+                .add_service(svc)
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+                    stop.cancelled_owned(),
+                ),
+        )
+    };
+    tracing::info!(grpc = %engine.cfg.grpc_addr, http = %engine.cfg.http_addr, "engine active");
+    tokio::select! {
+        _ = signal() => tracing::info!("signal: graceful shutdown"),
+        _ = engine.graceful.notified() => tracing::info!("admin: graceful shutdown"),
+    }
+    drain(&engine, &mut pg).await;
+    grpc_stop.cancel();
+    engine.shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = session.await;
+        let _ = relay.await;
+        let _ = grpc.await;
+    })
+    .await;
+    tracing::info!("engine stopped");
+    Ok(())
+}
+
+/// Stops taking orders and drains within [`SHUTDOWN_BUDGET`].
+async fn drain(engine: &Engine, pg: &mut Pg) {
+    let t0 = Instant::now();
+    let deadline = t0 + SHUTDOWN_BUDGET;
+    engine.draining.store(true, SeqCst);
+    let step = |until: Instant| tokio::time::sleep_until(until.min(deadline).into());
+    let phase1 = t0 + Duration::from_secs(5);
+    while (engine.inflight.load(SeqCst) > 0
+        || !engine
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty())
+        && Instant::now() < phase1
+    {
+        step(Instant::now() + Duration::from_millis(10)).await;
+    }
+    let phase2 = t0 + Duration::from_secs(15);
+    loop {
+        let unconfirmed = engine
+            .book()
+            .orders
+            .values()
+            .filter(|o| o.sent && !o.status.is_final() && o.order_sys_id.trim().is_empty())
+            .count();
+        if unconfirmed == 0 || Instant::now() >= phase2 {
+            if unconfirmed > 0 {
+                tracing::warn!(
+                    unconfirmed,
+                    "orders still unconfirmed by the exchange; the next start reconciles them"
+                );
+            }
+            break;
+        }
+        step(Instant::now() + Duration::from_millis(20)).await;
+    }
+    engine.outbox_notify.notify_one();
+    loop {
+        let unsent = match pg.get().await {
+            Ok(c) => c
+                .query_one("SELECT count(*) FROM outbox WHERE sent_at IS NULL", &[])
+                .await
+                .map(|r| r.get::<_, i64>(0))
+                .unwrap_or(-1),
+            Err(_) => -1,
+        };
+        if unsent == 0 || Instant::now() >= deadline {
+            if unsent != 0 {
+                tracing::warn!(
+                    unsent,
+                    "outbox not empty at shutdown; the next start relays it"
+                );
+            }
+            break;
+        }
+        step(Instant::now() + Duration::from_millis(50)).await;
+    }
+    tracing::info!(elapsed_ms = t0.elapsed().as_millis() as u64, "drained");
+}
