@@ -12,6 +12,9 @@ use super::context::Context;
 use super::{base, binaries, Manifest, Service};
 use crate::error::{Error, Result};
 
+/// The workspace's server binaries that images COPY: (package, binary).
+const WORKSPACE_BINS: &[(&str, &str)] = &[("faultproxy", "faultproxy"), ("mock-ctp", "mock-ctp")];
+
 /// Where the image build finds its inputs and keeps its caches.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -47,8 +50,7 @@ pub async fn build_all(options: &BuildOptions) -> Result<BuildReport> {
     let _lock = lock(&options.cache_dir).await?;
     let docker = crate::docker::client().await?;
     let docker_dir = options.workspace.join("docker");
-    let bin_dir =
-        binaries::build_workspace_bins(&options.workspace, &[("faultproxy", "faultproxy")]).await?;
+    let bin_dir = binaries::build_workspace_bins(&options.workspace, WORKSPACE_BINS).await?;
     let tansu = binaries::tansu(&options.cache_dir).await?;
 
     let mut report = BuildReport {
@@ -79,6 +81,9 @@ pub async fn build_all(options: &BuildOptions) -> Result<BuildReport> {
         context = match service {
             Service::Kafka => context.with_file("tansu", tansu.clone()),
             Service::FaultProxy => context.with_file("faultproxy", bin_dir.join("faultproxy")),
+            Service::MockCtp => context
+                .with_file("mock-ctp", bin_dir.join("mock-ctp"))
+                .with_dir("fixtures", &options.workspace.join("fixtures"))?,
             Service::Postgres | Service::Redis => context,
         };
         let image = format!("{}:{}", service.repository(), context.tag()?);
@@ -164,4 +169,35 @@ async fn lock(cache_dir: &Path) -> Result<std::fs::File> {
         .await
         .expect("the lock task never panics")
         .map_err(|e| Error::io(path, "locking the image build", e))
+}
+
+/// Removes every image this harness built (base and services); returns how many.
+pub async fn remove_built() -> Result<usize> {
+    use testcontainers::bollard::query_parameters::{ListImagesOptions, RemoveImageOptions};
+    let docker = crate::docker::client().await?;
+    let images = docker
+        .list_images(Some(ListImagesOptions {
+            all: false,
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| Error::docker("listing images", e))?;
+    let mut removed = 0;
+    for image in images {
+        for tag in image.repo_tags.iter().filter(|t| t.starts_with("harness/")) {
+            docker
+                .remove_image(
+                    tag,
+                    Some(RemoveImageOptions {
+                        force: true,
+                        ..Default::default()
+                    }),
+                    None,
+                )
+                .await
+                .map_err(|e| Error::docker(format!("removing image {tag}"), e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

@@ -41,6 +41,24 @@ impl Context {
         self
     }
 
+    /// Every regular file under `dir`, recursively, placed under `prefix/` in the context.
+    pub(crate) fn with_dir(mut self, prefix: &str, dir: &Path) -> Result<Self> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, "reading an image input folder", e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(dir, "reading an image input folder", e))?;
+            let path = entry.path();
+            let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
+            if path.is_dir() {
+                self = self.with_dir(&name, &path)?;
+            } else if path.is_file() {
+                self.files.push((name, path));
+            }
+        }
+        self.files.sort();
+        Ok(self)
+    }
+
     pub(crate) fn with_salt(mut self, salt: impl Into<String>) -> Self {
         self.salt.push(salt.into());
         self

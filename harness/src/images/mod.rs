@@ -11,6 +11,6 @@ mod context;
 mod manifest;
 mod service;
 
-pub use build::{build_all, BuildOptions, BuildReport};
+pub use build::{build_all, remove_built, BuildOptions, BuildReport};
 pub use manifest::Manifest;
 pub use service::Service;

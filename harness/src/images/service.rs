@@ -12,15 +12,17 @@ pub enum Service {
     Redis,
     Kafka,
     FaultProxy,
+    MockCtp,
 }
 
 impl Service {
     /// Every service, in a stable order.
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 5] = [
         Service::Postgres,
         Service::Redis,
         Service::Kafka,
         Service::FaultProxy,
+        Service::MockCtp,
     ];
 
     /// The short name used in image names, container names, logs and errors.
@@ -30,12 +32,16 @@ impl Service {
             Service::Redis => "redis",
             Service::Kafka => "kafka",
             Service::FaultProxy => "faultproxy",
+            Service::MockCtp => "mock-ctp",
         }
     }
 
     /// The environment variable that overrides this service's image (e.g. with `postgres:16`).
     pub fn override_var(self) -> String {
-        format!("HARNESS_IMAGE_{}", self.name().to_uppercase())
+        format!(
+            "HARNESS_IMAGE_{}",
+            self.name().replace('-', "_").to_uppercase()
+        )
     }
 
     /// The repository name of the locally built image.

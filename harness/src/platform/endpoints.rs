@@ -65,6 +65,21 @@ pub struct Endpoints {
     pub kafka: Endpoint,
     /// The fault proxy's Toxiproxy HTTP API, e.g. `http://172.18.0.2:8474`.
     pub faultproxy_api: String,
+    /// The mock CTP front: trade and market-data fronts (links `ctp-trade`, `ctp-md`) and its
+    /// admin API (faults, and the exchange's record of every order and trade).
+    pub mock_ctp: MockCtpEndpoint,
+}
+
+/// The mock CTP front's addresses.
+#[derive(Debug, Clone, Serialize)]
+pub struct MockCtpEndpoint {
+    pub trade: Endpoint,
+    pub md: Endpoint,
+    /// The admin API's base URL, e.g. `http://172.18.0.6:8080`.
+    pub admin: String,
+    /// Bearer token of the admin API.
+    #[serde(skip_serializing)]
+    pub admin_token: String,
 }
 
 impl Endpoints {

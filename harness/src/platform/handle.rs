@@ -2,11 +2,15 @@
 //! network of the run and confirms that nothing is left; `Drop` does the same as a fallback
 //! (after a panic, say) on a thread of its own, so it works inside or outside a runtime.
 
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use testcontainers::bollard::query_parameters::StatsOptions;
 use testcontainers::{ContainerAsync, GenericImage};
 
 use super::endpoints::Endpoints;
 use super::sweep;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A running platform. Removing it is explicit (`shutdown`) or happens on drop.
 #[must_use = "dropping the platform tears it down"]
@@ -70,6 +74,28 @@ impl Platform {
             .collect()
     }
 
+    /// Each container's peak memory in bytes since it started (cgroup v1 `max_usage`; on
+    /// cgroup v2, where Docker reports no peak, the current usage).
+    pub async fn memory_peak_bytes(&self) -> Result<BTreeMap<String, u64>> {
+        let docker = crate::docker::client().await?;
+        let mut peaks = BTreeMap::new();
+        for (role, container) in &self.containers {
+            let options = StatsOptions {
+                stream: false,
+                one_shot: false,
+            };
+            let stats = docker
+                .stats(container.id(), Some(options))
+                .next()
+                .await
+                .ok_or_else(|| Error::docker(format!("reading stats of {role}"), "no stats"))?
+                .map_err(|e| Error::docker(format!("reading stats of {role}"), e))?;
+            let memory = stats.memory_stats.unwrap_or_default();
+            peaks.insert(role.clone(), memory.max_usage.or(memory.usage).unwrap_or(0));
+        }
+        Ok(peaks)
+    }
+
     /// Removes every container, volume and network of the run.
     pub async fn shutdown(mut self) -> Result<()> {
         self.removed = true;
@@ -90,29 +116,7 @@ impl Drop for Platform {
         if self.removed {
             return;
         }
-        let run = self.run.clone();
-        // testcontainers' own drop needs the runtime that made the containers, which may be
-        // unwinding; remove everything by label from a fresh runtime instead, then forget them.
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            runtime.map(|rt| {
-                rt.block_on(async {
-                    let docker = crate::docker::client().await?;
-                    sweep::remove_run(&docker, &run).await
-                })
-            })
-        });
-        match cleanup.join() {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => eprintln!("harness: removing run {} on drop failed: {e}", self.run),
-            Ok(Err(e)) => eprintln!(
-                "harness: no runtime to remove run {} on drop: {e}",
-                self.run
-            ),
-            Err(_) => eprintln!("harness: removing run {} on drop panicked", self.run),
-        }
+        sweep::remove_run_blocking(&self.run);
         for (_, container) in self.containers.drain(..) {
             std::mem::forget(container);
         }

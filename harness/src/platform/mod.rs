@@ -4,9 +4,11 @@
 //! dropping it removes everything too, as a fallback.
 
 mod builder;
+mod docker_ops;
 mod endpoints;
 mod handle;
 mod labels;
+mod launch;
 mod proxies;
 mod readiness;
 mod services;
@@ -14,7 +16,7 @@ mod sweep;
 mod topology;
 
 pub use builder::PlatformBuilder;
-pub use endpoints::{Endpoint, Endpoints, PostgresEndpoint};
+pub use endpoints::{Endpoint, Endpoints, MockCtpEndpoint, PostgresEndpoint};
 pub use handle::Platform;
 pub use sweep::{resources_of_run, sweep_dead_runs};
 pub use topology::Topology;

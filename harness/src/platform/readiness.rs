@@ -8,27 +8,28 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 
-use crate::images::Service;
-
 /// The probe for one service.
 #[derive(Debug, Clone)]
 pub(crate) enum Probe {
-    Postgres { conn: String },
-    Redis { addr: SocketAddr },
-    Kafka { bootstrap: String },
-    FaultProxy { api: String },
+    Postgres {
+        conn: String,
+    },
+    Redis {
+        addr: SocketAddr,
+    },
+    Kafka {
+        bootstrap: String,
+    },
+    FaultProxy {
+        api: String,
+    },
+    /// An HTTP GET that must answer 2xx.
+    Http {
+        url: String,
+    },
 }
 
 impl Probe {
-    pub(crate) fn service(&self) -> Service {
-        match self {
-            Probe::Postgres { .. } => Service::Postgres,
-            Probe::Redis { .. } => Service::Redis,
-            Probe::Kafka { .. } => Service::Kafka,
-            Probe::FaultProxy { .. } => Service::FaultProxy,
-        }
-    }
-
     /// One attempt; `Err` holds why the service is not ready yet.
     pub(crate) async fn check(&self) -> Result<(), String> {
         match self {
@@ -81,6 +82,14 @@ impl Probe {
                 })
                 .await
                 .map_err(|e| e.to_string())?
+            }
+            Probe::Http { url } => {
+                let answer = reqwest::get(url).await.map_err(|e| e.to_string())?;
+                answer
+                    .status()
+                    .is_success()
+                    .then_some(())
+                    .ok_or_else(|| format!("GET {url} answered {}", answer.status()))
             }
             Probe::FaultProxy { api } => {
                 let client = noxious_client::Client::new(api);

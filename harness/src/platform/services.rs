@@ -10,11 +10,21 @@ use testcontainers::{ContainerRequest, GenericImage, ImageExt};
 
 use crate::images::Service;
 
-/// Ports inside the containers.
-pub(crate) const POSTGRES_PORT: u16 = 5432;
-pub(crate) const REDIS_PORT: u16 = 6379;
-pub(crate) const KAFKA_PORT: u16 = 9092;
-pub(crate) const FAULTPROXY_API_PORT: u16 = 8474;
+/// Ports inside the containers, and the fault proxy's link ports.
+pub(crate) mod ports {
+    pub(crate) const POSTGRES: u16 = 5432;
+    pub(crate) const REDIS: u16 = 6379;
+    pub(crate) const KAFKA: u16 = 9092;
+    pub(crate) const FAULTPROXY_API: u16 = 8474;
+    pub(crate) const CTP_TRADE: u16 = 41205;
+    pub(crate) const CTP_MD: u16 = 41213;
+    pub(crate) const MOCK_CTP_ADMIN: u16 = 8080;
+    pub(crate) const POSTGRES_LINK: u16 = 15432;
+    pub(crate) const REDIS_LINK: u16 = 16379;
+    pub(crate) const KAFKA_LINK: u16 = 19092;
+    pub(crate) const CTP_TRADE_LINK: u16 = 51205;
+    pub(crate) const CTP_MD_LINK: u16 = 51213;
+}
 
 /// What every container of a run shares.
 #[derive(Debug, Clone)]
@@ -26,6 +36,8 @@ pub(crate) struct RunContext {
     pub postgres_password: String,
     pub postgres_user: String,
     pub postgres_db: String,
+    /// The bearer token of the mock CTP front's admin API (and later the engine's).
+    pub admin_token: String,
 }
 
 impl RunContext {
@@ -68,17 +80,18 @@ pub(crate) fn request(
 ) -> ContainerRequest<GenericImage> {
     let (repo, tag) = split_image(image);
     let (port, data_dir) = match role.service {
-        Service::Postgres => (POSTGRES_PORT, Some("/var/lib/postgresql/data")),
-        Service::Redis => (REDIS_PORT, Some("/data")),
+        Service::Postgres => (ports::POSTGRES, Some("/var/lib/postgresql/data")),
+        Service::Redis => (ports::REDIS, Some("/data")),
         Service::Kafka => (
-            KAFKA_PORT,
+            ports::KAFKA,
             Some(if is_local(image) {
                 "/data"
             } else {
                 "/var/lib/kafka/data"
             }),
         ),
-        Service::FaultProxy => (FAULTPROXY_API_PORT, None),
+        Service::FaultProxy => (ports::FAULTPROXY_API, None),
+        Service::MockCtp => (ports::MOCK_CTP_ADMIN, None),
     };
     let mut labels = ctx.labels.clone();
     labels.insert(super::labels::SERVICE.into(), role.name.clone());
@@ -115,12 +128,20 @@ pub(crate) fn request(
             "--host".to_string(),
             "0.0.0.0".to_string(),
             "--port".to_string(),
-            FAULTPROXY_API_PORT.to_string(),
+            ports::FAULTPROXY_API.to_string(),
             "--seed".to_string(),
             ctx.seed.to_string(),
         ]),
-        Service::FaultProxy => request,
+        Service::FaultProxy | Service::MockCtp => request,
     }
+}
+
+/// The mock CTP front's environment: its admin token and the run's seed.
+pub(crate) fn mock_ctp_env(ctx: &RunContext) -> Vec<(String, String)> {
+    vec![
+        ("MOCK_CTP_ADMIN_TOKEN".into(), ctx.admin_token.clone()),
+        ("MOCK_CTP_SEED".into(), ctx.seed.to_string()),
+    ]
 }
 
 /// Kafka's environment: tansu's own variables and, for an official apache/kafka override, the
@@ -132,7 +153,7 @@ pub(crate) fn kafka_env(advertised: &str) -> Vec<(String, String)> {
         ("KAFKA_PROCESS_ROLES", "broker,controller".into()),
         (
             "KAFKA_LISTENERS",
-            format!("PLAINTEXT://:{KAFKA_PORT},CONTROLLER://:9093"),
+            format!("PLAINTEXT://:{},CONTROLLER://:9093", ports::KAFKA),
         ),
         (
             "KAFKA_ADVERTISED_LISTENERS",

@@ -82,6 +82,29 @@ pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
     Ok(())
 }
 
+/// Removes a run from a fresh runtime on a thread of its own: for `Drop`, where the runtime
+/// that made the containers may be unwinding or gone. Failures are printed, not returned.
+pub(crate) fn remove_run_blocking(run: &str) {
+    let owned = run.to_string();
+    let cleanup = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        runtime.map(|rt| {
+            rt.block_on(async {
+                let docker = crate::docker::client().await?;
+                remove_run(&docker, &owned).await
+            })
+        })
+    });
+    match cleanup.join() {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => eprintln!("harness: removing run {run} on drop failed: {e}"),
+        Ok(Err(e)) => eprintln!("harness: no runtime to remove run {run} on drop: {e}"),
+        Err(_) => eprintln!("harness: removing run {run} on drop panicked"),
+    }
+}
+
 /// Removes the resources of every run whose owning process is gone; returns those runs.
 pub async fn sweep_dead_runs() -> Result<Vec<String>> {
     let docker = crate::docker::client().await?;

@@ -1,9 +1,10 @@
-//! Real-container tests of the platform under test: services through their proxies, link
+//! Real-container tests of the platform under test: services through their proxies, the mock CTP front through its links, link
 //! faults, the PostgreSQL standby, cleanup after panics and kills, and bad input. They need the
 //! images (`cargo run -p harness -- images build`, which `scripts/test` runs first).
 
 mod bad_input;
 mod cleanup;
+mod exchange;
 mod links;
 mod services;
 mod standby;

@@ -1,0 +1,271 @@
+//! Launching a run's containers: the network and volumes first, then the containers in parallel
+//! where their dependencies allow (Kafka waits for the fault proxy's address, which it
+//! advertises; the PostgreSQL standby waits for its primary), then readiness probes, then the
+//! fault proxy's links.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use testcontainers::bollard::Docker;
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage};
+
+use super::docker_ops::{container_ip, create_network, create_volume, is_running, logs_tail};
+use super::endpoints::{Endpoint, Endpoints, MockCtpEndpoint, PostgresEndpoint};
+use super::proxies::{self, Link};
+use super::readiness::{wait_ready, Probe};
+use super::services::{self, ports, Role, RunContext};
+use super::Topology;
+use crate::error::{Error, Result};
+use crate::images::Service;
+
+/// The containers of a run, by role, as they start.
+pub(crate) type Started = Vec<(String, ContainerAsync<GenericImage>)>;
+
+/// Everything a launch needs.
+pub(crate) struct Launch<'a> {
+    pub docker: &'a Docker,
+    pub ctx: &'a RunContext,
+    pub images: &'a BTreeMap<Service, String>,
+    pub publish: &'a HashMap<Service, Vec<(u16, u16)>>,
+    pub topology: &'a Topology,
+    pub readiness_timeout: Duration,
+}
+
+type Launched = (String, ContainerAsync<GenericImage>, IpAddr);
+
+impl Launch<'_> {
+    async fn launch(
+        &self,
+        service: Service,
+        role: &str,
+        env: Vec<(String, String)>,
+    ) -> Result<Launched> {
+        let role = Role {
+            service,
+            name: role.to_string(),
+        };
+        let publish = self.publish.get(&service).cloned().unwrap_or_default();
+        let request = services::request(self.ctx, &role, &self.images[&service], &env, &publish);
+        let container = request.start().await.map_err(|e| Error::Start {
+            service: role.name.clone(),
+            container: self.ctx.container_name(&role.name),
+            source: Box::new(e),
+        })?;
+        let ip = container_ip(self.docker, container.id(), &self.ctx.network).await?;
+        Ok((role.name, container, ip))
+    }
+
+    /// Starts every container; those that started are in `started` whatever the outcome.
+    pub(crate) async fn run(&self, started: &mut Started) -> Result<Endpoints> {
+        let ctx = self.ctx;
+        create_network(self.docker, ctx).await?;
+        let mut stateful = vec!["postgres", "redis", "kafka"];
+        if self.topology.postgres_standby {
+            stateful.push("postgres-standby");
+        }
+        for role in stateful {
+            create_volume(self.docker, ctx, &ctx.volume_name(role)).await?;
+        }
+        let proxy_then_kafka = async {
+            let proxy = self
+                .launch(Service::FaultProxy, "faultproxy", vec![])
+                .await?;
+            let advertised = SocketAddr::new(proxy.2, ports::KAFKA_LINK).to_string();
+            let kafka = self
+                .launch(Service::Kafka, "kafka", services::kafka_env(&advertised))
+                .await;
+            Ok::<_, Error>((proxy, kafka))
+        };
+        let (proxy_kafka, postgres, redis, mock_ctp) = tokio::join!(
+            proxy_then_kafka,
+            self.launch(Service::Postgres, "postgres", vec![]),
+            self.launch(Service::Redis, "redis", vec![]),
+            self.launch(Service::MockCtp, "mock-ctp", services::mock_ctp_env(ctx)),
+        );
+        let mut ips = HashMap::new();
+        let mut first_error = None;
+        let mut keep = |launched: Result<Launched>| match launched {
+            Ok((role, container, ip)) => {
+                ips.insert(role.clone(), ip);
+                started.push((role, container));
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        };
+        match proxy_kafka {
+            Ok((proxy, kafka)) => {
+                keep(Ok(proxy));
+                keep(kafka);
+            }
+            Err(e) => keep(Err(e)),
+        }
+        keep(postgres);
+        keep(redis);
+        keep(mock_ctp);
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+        if self.topology.postgres_standby {
+            let env = vec![
+                ("PG_ROLE".to_string(), "standby".to_string()),
+                (
+                    "PG_PRIMARY_HOST".to_string(),
+                    ctx.container_name("postgres"),
+                ),
+            ];
+            let (role, container, ip) = self
+                .launch(Service::Postgres, "postgres-standby", env)
+                .await?;
+            ips.insert(role.clone(), ip);
+            started.push((role, container));
+        }
+        let endpoints = endpoints(ctx, &ips, self.topology);
+        self.wait_all_ready(&endpoints).await?;
+        proxies::create(&endpoints.faultproxy_api, &links(ctx)).await?;
+        Ok(endpoints)
+    }
+
+    async fn wait_all_ready(&self, endpoints: &Endpoints) -> Result<()> {
+        let mut probes = vec![
+            (
+                "faultproxy",
+                Probe::FaultProxy {
+                    api: endpoints.faultproxy_api.clone(),
+                },
+            ),
+            (
+                "postgres",
+                Probe::Postgres {
+                    conn: endpoints.postgres.connection_string(false),
+                },
+            ),
+            (
+                "redis",
+                Probe::Redis {
+                    addr: endpoints.redis.direct,
+                },
+            ),
+            (
+                "kafka",
+                Probe::Kafka {
+                    bootstrap: endpoints.kafka_bootstrap(false),
+                },
+            ),
+            (
+                "mock-ctp",
+                Probe::Http {
+                    url: format!("{}/health", endpoints.mock_ctp.admin),
+                },
+            ),
+        ];
+        if let Some(standby) = &endpoints.postgres_standby {
+            probes.push((
+                "postgres-standby",
+                Probe::Postgres {
+                    conn: standby.connection_string(false),
+                },
+            ));
+        }
+        let timeout = self.readiness_timeout;
+        let waits = probes.iter().map(|(role, probe)| async move {
+            let container = self.ctx.container_name(role);
+            match wait_ready(probe, timeout, || is_running(self.docker, &container)).await {
+                Ok(took) => {
+                    tracing::debug!(role, ?took, "ready");
+                    Ok(())
+                }
+                Err(last_error) => Err(Error::NotReady {
+                    service: role.to_string(),
+                    container: container.clone(),
+                    timeout_s: timeout.as_secs(),
+                    last_error,
+                    logs: logs_tail(self.docker, &container, 20).await,
+                }),
+            }
+        });
+        futures::future::try_join_all(waits).await.map(|_| ())
+    }
+}
+
+/// One link per engine→service path, named after the service.
+fn links(ctx: &RunContext) -> Vec<Link> {
+    let link = |name: &str, listen_port: u16, role: &str, port: u16| Link {
+        name: name.into(),
+        listen_port,
+        upstream: format!("{}:{port}", ctx.container_name(role)),
+    };
+    vec![
+        link(
+            "postgres",
+            ports::POSTGRES_LINK,
+            "postgres",
+            ports::POSTGRES,
+        ),
+        link("redis", ports::REDIS_LINK, "redis", ports::REDIS),
+        link("kafka", ports::KAFKA_LINK, "kafka", ports::KAFKA),
+        link(
+            "ctp-trade",
+            ports::CTP_TRADE_LINK,
+            "mock-ctp",
+            ports::CTP_TRADE,
+        ),
+        link("ctp-md", ports::CTP_MD_LINK, "mock-ctp", ports::CTP_MD),
+    ]
+}
+
+fn endpoints(ctx: &RunContext, ips: &HashMap<String, IpAddr>, topology: &Topology) -> Endpoints {
+    let proxy_ip = ips["faultproxy"];
+    let proxy_name = ctx.container_name("faultproxy");
+    let endpoint = |link: &str, role: &str, port: u16, link_port: u16| Endpoint {
+        direct: SocketAddr::new(ips[role], port),
+        proxied: SocketAddr::new(proxy_ip, link_port),
+        in_network: format!("{proxy_name}:{link_port}"),
+        link: link.into(),
+    };
+    let postgres = |role: &str| PostgresEndpoint {
+        endpoint: endpoint("postgres", role, ports::POSTGRES, ports::POSTGRES_LINK),
+        user: ctx.postgres_user.clone(),
+        password: ctx.postgres_password.clone(),
+        database: ctx.postgres_db.clone(),
+    };
+    let standby = topology.postgres_standby.then(|| {
+        let mut standby = postgres("postgres-standby");
+        // No engine link leads to the standby yet: its proxied address is itself.
+        standby.endpoint.proxied = standby.endpoint.direct;
+        standby.endpoint.in_network = format!(
+            "{}:{}",
+            ctx.container_name("postgres-standby"),
+            ports::POSTGRES
+        );
+        standby.endpoint.link = String::new();
+        standby
+    });
+    Endpoints {
+        network: ctx.network.clone(),
+        postgres: postgres("postgres"),
+        postgres_standby: standby,
+        redis: endpoint("redis", "redis", ports::REDIS, ports::REDIS_LINK),
+        kafka: endpoint("kafka", "kafka", ports::KAFKA, ports::KAFKA_LINK),
+        faultproxy_api: format!(
+            "http://{}",
+            SocketAddr::new(proxy_ip, ports::FAULTPROXY_API)
+        ),
+        mock_ctp: MockCtpEndpoint {
+            trade: endpoint(
+                "ctp-trade",
+                "mock-ctp",
+                ports::CTP_TRADE,
+                ports::CTP_TRADE_LINK,
+            ),
+            md: endpoint("ctp-md", "mock-ctp", ports::CTP_MD, ports::CTP_MD_LINK),
+            admin: format!(
+                "http://{}",
+                SocketAddr::new(ips["mock-ctp"], ports::MOCK_CTP_ADMIN)
+            ),
+            admin_token: ctx.admin_token.clone(),
+        },
+    }
+}
