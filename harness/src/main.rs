@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use harness::images::{build_all, BuildOptions};
+use harness::platform::EngineSpec;
 use harness::{Platform, Topology};
 
 /// Exit codes: 0 ok, 1 usage or unexpected error, 3 the environment could not start.
@@ -37,6 +38,15 @@ enum Command {
         /// Also start a PostgreSQL streaming standby.
         #[arg(long)]
         standby: bool,
+        /// Start the dependencies and the mock CTP front only, without the trading engine.
+        #[arg(long)]
+        no_engine: bool,
+        /// Test-only engine defects to switch on (comma separated, see ENGINE_CONTRACT.md).
+        #[arg(long, value_delimiter = ',')]
+        defects: Vec<String>,
+        /// The cpuset to pin the engine to (default: the last core).
+        #[arg(long)]
+        engine_cpus: Option<String>,
         /// Publish the services on host ports base..base+3 (postgres, redis, kafka, proxy API).
         #[arg(long)]
         publish_base: Option<u16>,
@@ -112,6 +122,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up {
             seed,
             standby,
+            no_engine,
+            defects,
+            engine_cpus,
             publish_base,
             ready_timeout,
             for_seconds,
@@ -130,6 +143,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut topology = Topology::single_dc();
             if standby {
                 topology = topology.with_postgres_standby();
+            }
+            if !no_engine {
+                let spec = EngineSpec {
+                    defects,
+                    cpus: engine_cpus,
+                    ..EngineSpec::default()
+                };
+                topology = topology.with_engine_spec(spec);
             }
             let mut builder = Platform::builder()
                 .topology(topology)

@@ -13,7 +13,11 @@ use super::{base, binaries, Manifest, Service};
 use crate::error::{Error, Result};
 
 /// The workspace's server binaries that images COPY: (package, binary).
-const WORKSPACE_BINS: &[(&str, &str)] = &[("faultproxy", "faultproxy"), ("mock-ctp", "mock-ctp")];
+const WORKSPACE_BINS: &[(&str, &str)] = &[
+    ("faultproxy", "faultproxy"),
+    ("mock-ctp", "mock-ctp"),
+    ("engine", "engine"),
+];
 
 /// Where the image build finds its inputs and keeps its caches.
 #[derive(Debug, Clone)]
@@ -83,6 +87,9 @@ pub async fn build_all(options: &BuildOptions) -> Result<BuildReport> {
             Service::FaultProxy => context.with_file("faultproxy", bin_dir.join("faultproxy")),
             Service::MockCtp => context
                 .with_file("mock-ctp", bin_dir.join("mock-ctp"))
+                .with_dir("fixtures", &options.workspace.join("fixtures"))?,
+            Service::Engine => context
+                .with_file("engine", bin_dir.join("engine"))
                 .with_dir("fixtures", &options.workspace.join("fixtures"))?,
             Service::Postgres | Service::Redis => context,
         };

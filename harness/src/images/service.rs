@@ -13,16 +13,18 @@ pub enum Service {
     Kafka,
     FaultProxy,
     MockCtp,
+    Engine,
 }
 
 impl Service {
     /// Every service, in a stable order.
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Postgres,
         Service::Redis,
         Service::Kafka,
         Service::FaultProxy,
         Service::MockCtp,
+        Service::Engine,
     ];
 
     /// The short name used in image names, container names, logs and errors.
@@ -33,6 +35,7 @@ impl Service {
             Service::Kafka => "kafka",
             Service::FaultProxy => "faultproxy",
             Service::MockCtp => "mock-ctp",
+            Service::Engine => "engine",
         }
     }
 

@@ -138,13 +138,17 @@ impl PlatformBuilder {
                     .filter(|v| !v.is_empty())
             })
         };
-        let manifest = if Service::ALL.iter().all(|s| overridden(*s).is_some()) {
+        let needed: Vec<Service> = Service::ALL
+            .into_iter()
+            .filter(|s| *s != Service::Engine || self.topology.engine.is_some())
+            .collect();
+        let manifest = if needed.iter().all(|s| overridden(*s).is_some()) {
             Manifest::default()
         } else {
             Manifest::load(&self.workspace)?
         };
         let mut images = BTreeMap::new();
-        for service in Service::ALL {
+        for service in needed {
             let image = overridden(service).or_else(|| manifest.image(service)).ok_or_else(|| Error::ImageMissing {
                 service: service.name().into(),
                 image: "(none)".into(),

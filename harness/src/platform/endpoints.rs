@@ -68,6 +68,22 @@ pub struct Endpoints {
     /// The mock CTP front: trade and market-data fronts (links `ctp-trade`, `ctp-md`) and its
     /// admin API (faults, and the exchange's record of every order and trade).
     pub mock_ctp: MockCtpEndpoint,
+    /// The trading engine, when the topology has one.
+    pub engine: Option<EngineEndpoint>,
+}
+
+/// The trading engine's addresses.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineEndpoint {
+    /// gRPC order entry (`trading.v1`).
+    pub grpc: SocketAddr,
+    /// HTTP probes, metrics and admin routes.
+    pub http: SocketAddr,
+    /// The cpuset the engine is pinned to (checked from inside the container).
+    pub cpus: String,
+    /// Bearer token of the admin routes.
+    #[serde(skip_serializing)]
+    pub admin_token: String,
 }
 
 /// The mock CTP front's addresses.

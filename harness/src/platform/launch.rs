@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use testcontainers::bollard::Docker;
 use testcontainers::runners::AsyncRunner;
-use testcontainers::{ContainerAsync, GenericImage};
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::docker_ops::{container_ip, create_network, create_volume, is_running, logs_tail};
-use super::endpoints::{Endpoint, Endpoints, MockCtpEndpoint, PostgresEndpoint};
+use super::endpoints::{Endpoint, Endpoints, EngineEndpoint, MockCtpEndpoint, PostgresEndpoint};
+use super::engine::{self, EngineSpec};
 use super::proxies::{self, Link};
 use super::readiness::{wait_ready, Probe};
 use super::services::{self, ports, Role, RunContext};
@@ -42,12 +43,28 @@ impl Launch<'_> {
         role: &str,
         env: Vec<(String, String)>,
     ) -> Result<Launched> {
+        self.launch_pinned(service, role, env, None).await
+    }
+
+    async fn launch_pinned(
+        &self,
+        service: Service,
+        role: &str,
+        env: Vec<(String, String)>,
+        cpuset: Option<String>,
+    ) -> Result<Launched> {
         let role = Role {
             service,
             name: role.to_string(),
         };
         let publish = self.publish.get(&service).cloned().unwrap_or_default();
-        let request = services::request(self.ctx, &role, &self.images[&service], &env, &publish);
+        let mut request =
+            services::request(self.ctx, &role, &self.images[&service], &env, &publish);
+        if let Some(cpus) = cpuset {
+            // testcontainers has no cpuset setter; the host config modifier reaches it.
+            request = request
+                .with_host_config_modifier(move |host| host.cpuset_cpus = Some(cpus.clone()));
+        }
         let container = request.start().await.map_err(|e| Error::Start {
             service: role.name.clone(),
             container: self.ctx.container_name(&role.name),
@@ -122,10 +139,44 @@ impl Launch<'_> {
             ips.insert(role.clone(), ip);
             started.push((role, container));
         }
-        let endpoints = endpoints(ctx, &ips, self.topology);
+        let mut endpoints = endpoints(ctx, &ips, self.topology);
         self.wait_all_ready(&endpoints).await?;
         proxies::create(&endpoints.faultproxy_api, &links(ctx)).await?;
+        if let Some(spec) = &self.topology.engine {
+            endpoints.engine = Some(self.start_engine(spec, &endpoints, started).await?);
+        }
         Ok(endpoints)
+    }
+
+    /// Starts the engine once its dependencies answer, waits until it is ready (logged in at
+    /// the CTP front and reconciled) and checks its pinning.
+    async fn start_engine(
+        &self,
+        spec: &EngineSpec,
+        endpoints: &Endpoints,
+        started: &mut Started,
+    ) -> Result<EngineEndpoint> {
+        let cpus = spec.cpuset();
+        let env = engine::env(self.ctx, endpoints, spec);
+        let (role, container, ip) = self
+            .launch_pinned(Service::Engine, "engine", env, Some(cpus.clone()))
+            .await?;
+        started.push((role.clone(), container));
+        let http = SocketAddr::new(ip, ports::ENGINE_HTTP);
+        self.wait_ready(
+            &role,
+            &Probe::Http {
+                url: format!("http://{http}/ready"),
+            },
+        )
+        .await?;
+        engine::verify_pinning(self.docker, &self.ctx.container_name(&role), &cpus).await?;
+        Ok(EngineEndpoint {
+            grpc: SocketAddr::new(ip, ports::ENGINE_GRPC),
+            http,
+            cpus,
+            admin_token: self.ctx.admin_token.clone(),
+        })
     }
 
     async fn wait_all_ready(&self, endpoints: &Endpoints) -> Result<()> {
@@ -169,24 +220,28 @@ impl Launch<'_> {
                 },
             ));
         }
-        let timeout = self.readiness_timeout;
-        let waits = probes.iter().map(|(role, probe)| async move {
-            let container = self.ctx.container_name(role);
-            match wait_ready(probe, timeout, || is_running(self.docker, &container)).await {
-                Ok(took) => {
-                    tracing::debug!(role, ?took, "ready");
-                    Ok(())
-                }
-                Err(last_error) => Err(Error::NotReady {
-                    service: role.to_string(),
-                    container: container.clone(),
-                    timeout_s: timeout.as_secs(),
-                    last_error,
-                    logs: logs_tail(self.docker, &container, 20).await,
-                }),
-            }
-        });
+        let waits = probes
+            .iter()
+            .map(|(role, probe)| self.wait_ready(role, probe));
         futures::future::try_join_all(waits).await.map(|_| ())
+    }
+
+    async fn wait_ready(&self, role: &str, probe: &Probe) -> Result<()> {
+        let container = self.ctx.container_name(role);
+        let timeout = self.readiness_timeout;
+        match wait_ready(probe, timeout, || is_running(self.docker, &container)).await {
+            Ok(took) => {
+                tracing::debug!(role, ?took, "ready");
+                Ok(())
+            }
+            Err(last_error) => Err(Error::NotReady {
+                service: role.to_string(),
+                container: container.clone(),
+                timeout_s: timeout.as_secs(),
+                last_error,
+                logs: logs_tail(self.docker, &container, 20).await,
+            }),
+        }
     }
 }
 
@@ -267,5 +322,6 @@ fn endpoints(ctx: &RunContext, ips: &HashMap<String, IpAddr>, topology: &Topolog
             ),
             admin_token: ctx.admin_token.clone(),
         },
+        engine: None,
     }
 }

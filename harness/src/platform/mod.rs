@@ -6,6 +6,7 @@
 mod builder;
 mod docker_ops;
 mod endpoints;
+mod engine;
 mod handle;
 mod labels;
 mod launch;
@@ -16,7 +17,8 @@ mod sweep;
 mod topology;
 
 pub use builder::PlatformBuilder;
-pub use endpoints::{Endpoint, Endpoints, MockCtpEndpoint, PostgresEndpoint};
+pub use endpoints::{Endpoint, Endpoints, EngineEndpoint, MockCtpEndpoint, PostgresEndpoint};
+pub use engine::EngineSpec;
 pub use handle::Platform;
 pub use sweep::{resources_of_run, sweep_dead_runs};
 pub use topology::Topology;

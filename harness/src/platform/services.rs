@@ -19,6 +19,8 @@ pub(crate) mod ports {
     pub(crate) const CTP_TRADE: u16 = 41205;
     pub(crate) const CTP_MD: u16 = 41213;
     pub(crate) const MOCK_CTP_ADMIN: u16 = 8080;
+    pub(crate) const ENGINE_GRPC: u16 = 50051;
+    pub(crate) const ENGINE_HTTP: u16 = 8080;
     pub(crate) const POSTGRES_LINK: u16 = 15432;
     pub(crate) const REDIS_LINK: u16 = 16379;
     pub(crate) const KAFKA_LINK: u16 = 19092;
@@ -92,6 +94,7 @@ pub(crate) fn request(
         ),
         Service::FaultProxy => (ports::FAULTPROXY_API, None),
         Service::MockCtp => (ports::MOCK_CTP_ADMIN, None),
+        Service::Engine => (ports::ENGINE_HTTP, None),
     };
     let mut labels = ctx.labels.clone();
     labels.insert(super::labels::SERVICE.into(), role.name.clone());
@@ -132,7 +135,7 @@ pub(crate) fn request(
             "--seed".to_string(),
             ctx.seed.to_string(),
         ]),
-        Service::FaultProxy | Service::MockCtp => request,
+        Service::FaultProxy | Service::MockCtp | Service::Engine => request,
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod cleanup;
+mod engine;
 mod exchange;
 mod links;
 mod services;

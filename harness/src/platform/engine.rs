@@ -1,0 +1,164 @@
+//! The trading engine in the platform: its environment per ENGINE_CONTRACT.md (every link
+//! through the fault proxy), its cpuset, and the check from inside the container that the
+//! engine process really runs on the cores it was pinned to.
+
+use std::collections::BTreeSet;
+
+use futures::StreamExt;
+use serde::Serialize;
+use testcontainers::bollard::exec::StartExecResults;
+use testcontainers::bollard::models::ExecConfig;
+use testcontainers::bollard::Docker;
+
+use super::endpoints::Endpoints;
+use super::services::{ports, RunContext};
+use crate::error::{Error, Result};
+
+/// How the engine runs: which CTP investor it trades, which test-only defects are switched on
+/// (`ack-before-durable`, `drop-trade-return`, `resend-without-idempotency`, `skip-outbox`),
+/// and the cpuset it is pinned to (default: the machine's last core).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineSpec {
+    pub investor: String,
+    pub defects: Vec<String>,
+    pub cpus: Option<String>,
+}
+
+impl Default for EngineSpec {
+    fn default() -> Self {
+        Self {
+            investor: "000001".into(),
+            defects: Vec::new(),
+            cpus: None,
+        }
+    }
+}
+
+impl EngineSpec {
+    /// The cpuset to pin to.
+    pub(crate) fn cpuset(&self) -> String {
+        self.cpus.clone().unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1);
+            (cores - 1).to_string()
+        })
+    }
+}
+
+/// The engine's environment: every dependency through its link in the fault proxy.
+pub(crate) fn env(
+    ctx: &RunContext,
+    endpoints: &Endpoints,
+    spec: &EngineSpec,
+) -> Vec<(String, String)> {
+    let pg = &endpoints.postgres;
+    let proxy = ctx.container_name("faultproxy");
+    [
+        (
+            "DATABASE_URL",
+            format!(
+                "postgres://{}:{}@{proxy}:{}/{}",
+                pg.user,
+                pg.password,
+                ports::POSTGRES_LINK,
+                pg.database
+            ),
+        ),
+        (
+            "REDIS_URL",
+            format!("redis://{proxy}:{}/", ports::REDIS_LINK),
+        ),
+        // Kafka advertises the proxy's address; bootstrapping on the same one keeps one path.
+        ("KAFKA_BROKERS", endpoints.kafka.proxied.to_string()),
+        (
+            "CTP_FRONT_ADDRESS",
+            format!("{proxy}:{}", ports::CTP_TRADE_LINK),
+        ),
+        ("CTP_MD_ADDRESS", format!("{proxy}:{}", ports::CTP_MD_LINK)),
+        ("ENGINE_ID", "engine-1".into()),
+        ("ENGINE_ROLE", "active".into()),
+        ("CTP_BROKER_ID", "9999".into()),
+        ("CTP_USER_ID", spec.investor.clone()),
+        ("CTP_PASSWORD", "123456".into()),
+        ("CTP_APP_ID", "client_mockctp_1.0".into()),
+        ("CTP_AUTH_CODE", "0000000000000000".into()),
+        ("ADMIN_TOKEN", ctx.admin_token.clone()),
+        ("ENGINE_DEFECTS", spec.defects.join(",")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// Reads `Cpus_allowed_list` of the engine process inside the container and compares it with
+/// the requested cpuset.
+pub(crate) async fn verify_pinning(docker: &Docker, container: &str, wanted: &str) -> Result<()> {
+    let exec = docker
+        .create_exec(
+            container,
+            ExecConfig {
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "grep Cpus_allowed_list /proc/$(pidof engine)/status".into(),
+                ]),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| Error::docker("creating the pinning check", e))?;
+    let started = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(|e| Error::docker("running the pinning check", e))?;
+    let mut text = String::new();
+    if let StartExecResults::Attached { mut output, .. } = started {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    let actual = text
+        .trim()
+        .trim_start_matches("Cpus_allowed_list:")
+        .trim()
+        .to_string();
+    match (cpu_set(wanted), cpu_set(&actual)) {
+        (Some(w), Some(a)) if w == a => Ok(()),
+        _ => Err(Error::Pinning {
+            service: "engine".into(),
+            wanted: wanted.into(),
+            actual: if actual.is_empty() { text } else { actual },
+        }),
+    }
+}
+
+/// Parses a Linux cpu list such as `0-2,5`.
+fn cpu_set(list: &str) -> Option<BTreeSet<u32>> {
+    let mut cpus = BTreeSet::new();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => cpus.extend(a.parse::<u32>().ok()?..=b.parse::<u32>().ok()?),
+            None => {
+                cpus.insert(part.parse().ok()?);
+            }
+        }
+    }
+    (!cpus.is_empty()).then_some(cpus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_set;
+
+    #[test]
+    fn parses_cpu_lists() {
+        assert_eq!(cpu_set("1"), Some([1].into()));
+        assert_eq!(cpu_set("0-2,5"), Some([0, 1, 2, 5].into()));
+        assert_eq!(cpu_set("1-1"), cpu_set("1"));
+        assert_eq!(cpu_set(""), None);
+        assert_eq!(cpu_set("x"), None);
+    }
+}
