@@ -19,6 +19,51 @@ use crate::error::EngineError;
 
 const BATCH: i64 = 1000;
 
+/// Creates `order-events` and `trade-events` if they are missing (3 partitions, one
+/// replica: the platform runs one broker); an existing topic is left as it is.
+pub async fn ensure_topics(brokers: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: Result<AdminClient<rdkafka::client::DefaultClientContext>, _> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create();
+    let Ok(admin) = admin else {
+        tracing::warn!("kafka admin client not created; topics not ensured");
+        return;
+    };
+    let topics = [
+        NewTopic::new(
+            contract::events::ORDER_EVENTS_TOPIC,
+            3,
+            TopicReplication::Fixed(1),
+        ),
+        NewTopic::new(
+            contract::events::TRADE_EVENTS_TOPIC,
+            3,
+            TopicReplication::Fixed(1),
+        ),
+    ];
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(5)));
+    match tokio::time::timeout(Duration::from_secs(10), admin.create_topics(&topics, &opts)).await {
+        Ok(Ok(results)) => {
+            for r in results {
+                match r {
+                    Ok(t) => tracing::info!(topic = %t, "kafka topic created"),
+                    Err((t, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {
+                        tracing::debug!(topic = %t, "kafka topic exists")
+                    }
+                    Err((t, e)) => {
+                        tracing::warn!(topic = %t, error = %e, "kafka topic not created")
+                    }
+                }
+            }
+        }
+        other => tracing::warn!(
+            ?other,
+            "kafka topics not ensured (the relay retries publishing)"
+        ),
+    }
+}
+
 pub fn producer(brokers: &str) -> Result<FutureProducer, EngineError> {
     ClientConfig::new()
         .set("bootstrap.servers", brokers)

@@ -126,6 +126,7 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
         *engine.book() = book;
     }
     engine.active.store(true, SeqCst);
+    crate::outbox::ensure_topics(&engine.cfg.kafka_brokers).await;
     let producer = crate::outbox::producer(&engine.cfg.kafka_brokers)?;
     let url = engine.cfg.database_url.clone();
     tokio::spawn(crate::committer::run(
