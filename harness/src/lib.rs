@@ -5,8 +5,10 @@
 //! The public API carries no bollard or testcontainers type: a user of the harness deals in
 //! services, endpoints and verdicts, and the container machinery stays replaceable.
 
+pub mod check;
 mod docker;
 pub mod error;
+pub mod history;
 pub mod images;
 pub mod platform;
 

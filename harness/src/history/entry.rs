@@ -1,0 +1,125 @@
+//! The entries of a history, one JSON line each. Field names follow `contract/` (the
+//! `trading.proto` request and the schema's columns), so a history reads like the engine's
+//! own tables.
+
+use contract::model::{Offset, OrderStatus, Side};
+use serde::{Deserialize, Serialize};
+
+/// A client (Jepsen's process): the operations of one process never overlap.
+pub type ProcessId = u32;
+
+/// Pairs an `invoke` with its completion; unique within a history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpId(pub u64);
+
+/// One line of the history. `at_ns` is monotonic, nanoseconds since the run started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Entry {
+    Invoke {
+        id: OpId,
+        process: ProcessId,
+        at_ns: u64,
+        op: Op,
+    },
+    Ok {
+        id: OpId,
+        process: ProcessId,
+        at_ns: u64,
+        result: OpResult,
+    },
+    /// The operation definitely did not take effect.
+    Fail {
+        id: OpId,
+        process: ProcessId,
+        at_ns: u64,
+        error: OpError,
+    },
+    /// The outcome is unknown (a timeout, a reset connection): it may or may not have happened.
+    Info {
+        id: OpId,
+        process: ProcessId,
+        at_ns: u64,
+        error: OpError,
+    },
+    Fault {
+        at_ns: u64,
+        action: FaultAction,
+        /// The fault's name, e.g. `latency`, `kill`, `partition`.
+        fault: String,
+        /// What it hit, e.g. a link (`engine->postgres`) or a service.
+        target: String,
+    },
+}
+
+impl Entry {
+    pub fn at_ns(&self) -> u64 {
+        match self {
+            Self::Invoke { at_ns, .. }
+            | Self::Ok { at_ns, .. }
+            | Self::Fail { at_ns, .. }
+            | Self::Info { at_ns, .. }
+            | Self::Fault { at_ns, .. } => *at_ns,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultAction {
+    Inject,
+    Heal,
+}
+
+/// What a client asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "f", rename_all = "snake_case")]
+pub enum Op {
+    Submit(SubmitOrder),
+    Cancel(CancelOrder),
+}
+
+/// `SubmitOrder` of `trading.proto`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmitOrder {
+    pub client_order_id: String,
+    pub account_id: String,
+    pub instrument_id: String,
+    pub side: Side,
+    pub offset: Offset,
+    pub limit_price: f64,
+    pub volume: i32,
+}
+
+/// `CancelOrder` of `trading.proto`: by engine order id when the client knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelOrder {
+    pub client_order_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<i64>,
+}
+
+/// What the engine answered to a successful operation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    /// The engine answered with the original order of a repeated `client_order_id`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+/// Why an operation failed or is unknown: the gRPC code and what the engine named.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpError {
+    /// gRPC status code name, e.g. `FAILED_PRECONDITION`, or `TIMEOUT` for a client deadline.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The `x-field` or `x-risk-limit` metadata, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

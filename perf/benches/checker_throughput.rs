@@ -1,0 +1,82 @@
+//! Checker throughput on a synthetic 1,000,000-order run (target: all checks in ≤ 1 s), and the
+//! history recorder's cost per operation (an invoke and its ok, written to a run directory),
+//! plus reading that history back. Measures and prints; never asserts (the perf gate decides).
+
+use std::time::Instant;
+
+use harness::check::{self, synthetic, CheckInput, LatencyCheck};
+use harness::history::{self, OpResult, Recorder};
+
+const ORDERS: usize = 1_000_000;
+
+fn main() -> anyhow::Result<()> {
+    let t = Instant::now();
+    let (history, obs) = synthetic::run(ORDERS);
+    println!(
+        "synthetic run of {ORDERS} orders built in {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let all = check::standard(LatencyCheck::default());
+    let t = Instant::now();
+    let input = CheckInput::new(&history, &obs);
+    let indexed = t.elapsed();
+    let v = check::run(&all, &input);
+    let total = t.elapsed();
+    println!(
+        "all checks: {:.3} s (indexes {:.3} s), verdict {:?}",
+        total.as_secs_f64(),
+        indexed.as_secs_f64(),
+        v.outcome
+    );
+    for c in &v.children {
+        println!("  {:<24} {:?}: {}", c.check, c.outcome, c.detail);
+    }
+    for _ in 0..2 {
+        let t = Instant::now();
+        let v = check::judge(&all, &history, &obs);
+        println!(
+            "again: {:.3} s ({:?})",
+            t.elapsed().as_secs_f64(),
+            v.outcome
+        );
+    }
+
+    let dir = std::env::temp_dir().join(format!("checker-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let ops: Vec<_> = history.operations.iter().map(|o| o.op.clone()).collect();
+    let mut rec = Recorder::create(&dir)?;
+    let t = Instant::now();
+    for (i, op) in ops.into_iter().enumerate() {
+        let id = rec.invoke((i % 16) as u32, op)?;
+        rec.ok(
+            id,
+            (i % 16) as u32,
+            OpResult {
+                order_id: Some(i as i64),
+                ..OpResult::default()
+            },
+        )?;
+    }
+    rec.finish()?;
+    let spent = t.elapsed();
+    let entries = 2 * ORDERS as u32;
+    println!(
+        "recorder: {ORDERS} submits (invoke + ok) in {:.3} s: {:.0} ns per entry, {:.0} ns per operation",
+        spent.as_secs_f64(),
+        spent.as_nanos() as f64 / f64::from(entries),
+        spent.as_nanos() as f64 / ORDERS as f64
+    );
+    let path = dir.join(history::HISTORY_FILE);
+    let size = std::fs::metadata(&path)?.len();
+    let t = Instant::now();
+    let back = history::load(&path)?;
+    println!(
+        "loader: {} operations ({:.0} MB) read back in {:.3} s",
+        back.operations.len(),
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
