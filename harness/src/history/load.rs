@@ -287,4 +287,23 @@ mod tests {
         assert!(missing.contains("nope.jsonl"), "{missing}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    proptest::proptest! {
+        /// Cut anywhere but at a line's end, a history is refused as truncated at the line
+        /// the cut falls in; cut at a line's end, it reads back as that prefix.
+        #[test]
+        fn any_cut_is_truncated_or_a_clean_prefix(at in 0usize..4096) {
+            let bytes = recorded();
+            let at = at % bytes.len();
+            let lines_before = bytes[..at].iter().filter(|&&c| c == b'\n').count();
+            match parse(Path::new("h"), &bytes[..at]) {
+                Err(HistoryError::Truncated { line, .. }) => {
+                    proptest::prop_assert!(at > 0 && bytes[at - 1] != b'\n');
+                    proptest::prop_assert_eq!(line, lines_before + 1);
+                }
+                Ok(_) => proptest::prop_assert!(at == 0 || bytes[at - 1] == b'\n'),
+                Err(e) => proptest::prop_assert!(false, "unexpected {}", e),
+            }
+        }
+    }
 }
