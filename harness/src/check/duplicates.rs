@@ -9,10 +9,9 @@
 //! instrument, direction, offset, price, volume); two genuinely identical client orders at the
 //! same time would be reported as a suspected duplicate, which names both for a human to judge.
 
-use std::collections::HashMap;
-
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
+use super::index::{fast_map, FastMap};
 use super::observations::ExchangeOrder;
 use super::verdict::{Findings, Verdict};
 use crate::history::{Op, Outcome};
@@ -64,10 +63,10 @@ impl Check for NoDuplicate {
             &input.index,
             &input.obs.exchange.orders,
         );
-        for (row, linked) in idx.exchange_orders_of.iter().enumerate() {
+        for (row, o) in orders.iter().enumerate() {
+            let linked = idx.exchange_orders_of.of(row);
             let reached = linked.iter().filter(|&&x| xs[x].reached()).count();
             if reached > 1 {
-                let o = &orders[row];
                 f.flag(
                     "routed_twice",
                     || o.client_order_id.clone(),
@@ -84,9 +83,14 @@ impl Check for NoDuplicate {
             .filter(|&x| idx.exchange_link[x].is_none() && xs[x].reached())
             .collect();
         if !orphans.is_empty() {
-            let mut by_content: HashMap<ContentKey<'_>, usize> = HashMap::new();
+            let mut by_content: FastMap<ContentKey<'_>, usize> = fast_map(orders.len());
             for (row, o) in orders.iter().enumerate() {
-                if idx.exchange_orders_of[row].iter().any(|&x| xs[x].reached()) {
+                if idx
+                    .exchange_orders_of
+                    .of(row)
+                    .iter()
+                    .any(|&x| xs[x].reached())
+                {
                     let key = (
                         o.account_id.as_str(),
                         o.instrument_id.as_str(),
@@ -110,7 +114,8 @@ impl Check for NoDuplicate {
                 }
             }
         }
-        for (cid, rows) in &idx.by_client {
+        for (cid, &first) in &idx.by_client {
+            let rows = idx.client_rows.of(first);
             if rows.len() > 1 {
                 f.flag(
                     "client_order_id_twice_in_database",
@@ -119,7 +124,7 @@ impl Check for NoDuplicate {
                 );
             }
         }
-        let mut answered: HashMap<&str, i64> = HashMap::new();
+        let mut answered: FastMap<&str, i64> = fast_map(input.history.operations.len());
         for op in &input.history.operations {
             if let (Op::Submit(s), Outcome::Ok(r)) = (&op.op, &op.outcome) {
                 let Some(id) = r.order_id else { continue };

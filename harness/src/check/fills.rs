@@ -7,7 +7,9 @@
 //! Known gaps: trades are matched by TradeID alone (the mock numbers them per trading day);
 //! prices are not compared between the sides.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use super::index::FastSet;
 
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
@@ -27,7 +29,8 @@ impl Check for FillsMatchOrders {
         let mut f = Findings::new(NAME);
         let (db, ex, idx) = (&input.obs.db, &input.obs.exchange, &input.index);
         let mut ex_traded = vec![0i64; ex.orders.len()];
-        let mut ex_trade_ids: HashSet<&str> = HashSet::with_capacity(ex.trades.len());
+        let mut ex_trade_ids: FastSet<&str> =
+            FastSet::with_capacity_and_hasher(ex.trades.len(), Default::default());
         for t in &ex.trades {
             let tid = t.trade_id.trim();
             ex_trade_ids.insert(tid);
@@ -47,7 +50,8 @@ impl Check for FillsMatchOrders {
                 ),
             }
         }
-        let mut db_trade_ids: HashSet<&str> = HashSet::with_capacity(db.trades.len());
+        let mut db_trade_ids: FastSet<&str> =
+            FastSet::with_capacity_and_hasher(db.trades.len(), Default::default());
         for t in &db.trades {
             let tid = t.trade_id.trim();
             db_trade_ids.insert(tid);
@@ -112,7 +116,9 @@ impl Check for FillsMatchOrders {
             }
         }
         for (row, o) in db.orders.iter().enumerate() {
-            let sum: i64 = idx.trades_of[row]
+            let sum: i64 = idx
+                .trades_of
+                .of(row)
                 .iter()
                 .map(|&t| i64::from(db.trades[t].volume))
                 .sum();
@@ -128,11 +134,13 @@ impl Check for FillsMatchOrders {
                     },
                 );
             }
-            let ex_sum: i64 = idx.exchange_orders_of[row]
+            let ex_sum: i64 = idx
+                .exchange_orders_of
+                .of(row)
                 .iter()
                 .map(|&x| ex_traded[x])
                 .sum();
-            if ex_sum != i64::from(o.volume_traded) && !idx.exchange_orders_of[row].is_empty() {
+            if ex_sum != i64::from(o.volume_traded) && !idx.exchange_orders_of.of(row).is_empty() {
                 f.flag(
                     "traded_volume_disagrees",
                     || o.client_order_id.clone(),

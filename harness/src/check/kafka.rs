@@ -21,12 +21,7 @@ pub struct KafkaHasEveryEvent;
 pub(crate) fn stream_problem(input: &CheckInput<'_>, row: usize) -> Option<(&'static str, String)> {
     let o = &input.obs.db.orders[row];
     let events = &input.obs.kafka.order_events;
-    let empty = Vec::new();
-    let got = input
-        .index
-        .order_events_of
-        .get(&o.order_id)
-        .unwrap_or(&empty);
+    let got = input.index.order_events_of.of(row);
     let seqs = got.iter().map(|&k| (events[k].seq, &events[k].status));
     if let Some(p) = seq_problem(seqs.clone().map(|(s, _)| s), o.order_event_seq, "order") {
         return Some(p);
@@ -43,11 +38,7 @@ pub(crate) fn stream_problem(input: &CheckInput<'_>, row: usize) -> Option<(&'st
         }
     }
     let trades = &input.obs.kafka.trade_events;
-    let got = input
-        .index
-        .trade_events_of
-        .get(&o.order_id)
-        .unwrap_or(&empty);
+    let got = input.index.trade_events_of.of(row);
     if let Some(p) = seq_problem(
         got.iter().map(|&k| trades[k].seq),
         o.trade_event_seq,
@@ -55,7 +46,7 @@ pub(crate) fn stream_problem(input: &CheckInput<'_>, row: usize) -> Option<(&'st
     ) {
         return Some(p);
     }
-    let rows = input.index.trades_of[row].len();
+    let rows = input.index.trades_of.of(row).len();
     if usize::try_from(o.trade_event_seq).ok() != Some(rows) {
         return Some((
             "trade_event_seq_differs",
@@ -117,22 +108,12 @@ impl Check for KafkaHasEveryEvent {
                 );
             }
         }
-        for (id, ks) in input
-            .index
-            .order_events_of
-            .iter()
-            .chain(input.index.trade_events_of.iter())
-        {
-            if !input.index.by_order_id.contains_key(id) {
+        for (id, n) in &input.index.stray_events {
+            {
                 f.flag(
                     "event_for_unknown_order",
                     || format!("order_id={id}"),
-                    || {
-                        format!(
-                            "{} events for order_id {id}, which the database lacks",
-                            ks.len()
-                        )
-                    },
+                    || format!("{n} events for order_id {id}, which the database lacks"),
                 );
             }
         }

@@ -34,11 +34,7 @@ impl Check for NoLostOrder {
             };
             acked += 1;
             let cid = s.client_order_id.as_str();
-            let rows = input
-                .index
-                .by_client
-                .get(cid)
-                .map_or(&[][..], Vec::as_slice);
+            let rows = input.index.rows_of_client(cid);
             let row = match rows {
                 [] => {
                     f.flag(
@@ -71,7 +67,7 @@ impl Check for NoLostOrder {
                     },
                 );
             }
-            let at_exchange = input.index.exchange_orders_of[row].len();
+            let at_exchange = input.index.exchange_orders_of.of(row).len();
             if at_exchange == 0 && o.status != OrderStatus::Rejected {
                 f.flag(
                     "not_at_exchange",

@@ -7,7 +7,7 @@
 //! Known gaps: orders still `new` when observed count as never routed, so observations must be
 //! taken after the platform converged.
 
-use std::collections::HashSet;
+use super::index::FastSet;
 
 use contract::model::OrderStatus;
 
@@ -51,7 +51,7 @@ impl Check for AllOrNothing {
             }
         }
         for (row, o) in orders.iter().enumerate() {
-            if idx.exchange_orders_of[row].is_empty() && o.status != OrderStatus::Rejected {
+            if idx.exchange_orders_of.of(row).is_empty() && o.status != OrderStatus::Rejected {
                 f.flag(
                     "engine_order_never_routed",
                     || o.client_order_id.clone(),
@@ -64,7 +64,7 @@ impl Check for AllOrNothing {
                 );
             }
         }
-        let acked: HashSet<&str> = input
+        let acked: FastSet<&str> = input
             .history
             .operations
             .iter()
@@ -82,7 +82,7 @@ impl Check for AllOrNothing {
                 continue;
             }
             let cid = s.client_order_id.as_str();
-            for &row in idx.by_client.get(cid).map_or(&[][..], Vec::as_slice) {
+            for &row in idx.rows_of_client(cid) {
                 if orders[row].status != OrderStatus::Rejected {
                     f.flag(
                         "failed_submit_took_effect",
