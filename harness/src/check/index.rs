@@ -41,8 +41,16 @@ impl Hasher for FastHasher {
     fn write_usize(&mut self, n: usize) {
         self.write_u64(n as u64);
     }
+    /// A final avalanche (MurmurHash3's fmix64): the multiply alone leaves the low bits, which
+    /// pick the bucket, depending only on the low bytes of each word, and keys such as
+    /// `c-123456` differ in their high bytes.
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -206,5 +214,20 @@ impl<'a> Index<'a> {
         self.by_client
             .get(cid)
             .map_or(&[][..], |&first| self.client_rows.of(first))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn keys_differing_in_high_bytes_spread_over_low_bits() {
+        let b = BuildHasherDefault::<FastHasher>::default();
+        let low: FastSet<u64> = (0..4096)
+            .map(|i| b.hash_one(format!("c-{i:06}").as_str()) & 0xfff)
+            .collect();
+        assert!(low.len() > 2000, "{} distinct buckets of 4096", low.len());
     }
 }
