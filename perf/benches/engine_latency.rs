@@ -7,14 +7,16 @@
 //!
 //! Runs against a running engine: `ENGINE_BENCH_GRPC` (default 127.0.0.1:50051),
 //! `ENGINE_BENCH_HTTP` (default 127.0.0.1:8080), `ENGINE_BENCH_ACCOUNT` (default 000003),
-//! `ENGINE_BENCH_SECONDS` (default 10). Known gap: until `harness::Platform` starts the
-//! engine, the bench does not start one itself.
+//! `ENGINE_BENCH_SECONDS` (default 10), `ENGINE_BENCH_CPUS` (the engine's cpuset). Without `ENGINE_BENCH_GRPC` it starts the platform
+//! with the engine in containers itself and removes it at the end.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use contract::trading::v1::order_service_client::OrderServiceClient;
 use contract::trading::v1::{Offset, Side, SubmitOrderRequest};
+use harness::platform::EngineSpec;
+use harness::{Platform, Topology};
 use hdrhistogram::Histogram;
 
 const RATE_PER_S: u64 = 1_000;
@@ -50,9 +52,29 @@ fn prom_quantile(text: &str, name: &str, q: f64) -> Option<f64> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let grpc = format!("http://{}", env("ENGINE_BENCH_GRPC", "127.0.0.1:50051"));
-    let http = format!("http://{}", env("ENGINE_BENCH_HTTP", "127.0.0.1:8080"));
     let account = env("ENGINE_BENCH_ACCOUNT", "000003");
+    // Without an engine address, start the platform with the engine in containers.
+    let platform = match std::env::var("ENGINE_BENCH_GRPC") {
+        Ok(_) => None,
+        Err(_) => {
+            let spec = EngineSpec {
+                investor: account.clone(),
+                cpus: std::env::var("ENGINE_BENCH_CPUS").ok(),
+                ..EngineSpec::default()
+            };
+            let topology = Topology::single_dc().with_engine_spec(spec);
+            Some(Platform::builder().topology(topology).start().await?)
+        }
+    };
+    let engine = platform.as_ref().and_then(|p| p.endpoints().engine.clone());
+    let grpc = match &engine {
+        Some(e) => format!("http://{}", e.grpc),
+        None => format!("http://{}", env("ENGINE_BENCH_GRPC", "127.0.0.1:50051")),
+    };
+    let http = match &engine {
+        Some(e) => format!("http://{}", e.http),
+        None => format!("http://{}", env("ENGINE_BENCH_HTTP", "127.0.0.1:8080")),
+    };
     let seconds: u64 = env("ENGINE_BENCH_SECONDS", "10").parse()?;
     let client = OrderServiceClient::connect(grpc.clone())
         .await
@@ -114,6 +136,9 @@ async fn main() -> Result<()> {
             prom_quantile(&text, name, 0.99),
             prom_quantile(&text, name, 0.999)
         );
+    }
+    if let Some(platform) = platform {
+        platform.shutdown().await?;
     }
     Ok(())
 }
