@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use harness::check::{self, synthetic, CheckInput, LatencyCheck};
+use harness::check::{self, synthetic, Check, CheckInput, LatencyCheck};
 use harness::history::{self, OpResult, Recorder};
 
 const ORDERS: usize = 1_000_000;
@@ -32,16 +32,26 @@ fn main() -> anyhow::Result<()> {
     for c in &v.children {
         println!("  {:<24} {:?}: {}", c.check, c.outcome, c.detail);
     }
-    for _ in 0..2 {
+    let checks: Vec<Box<dyn Check>> = vec![
+        Box::new(check::NoLostOrder),
+        Box::new(check::AllOrNothing),
+        Box::new(check::NoDuplicate),
+        Box::new(check::FillsMatchOrders),
+        Box::new(check::PositionsMatchTrades),
+        Box::new(check::LegalTransitions),
+        Box::new(check::KafkaHasEveryEvent),
+        Box::new(LatencyCheck::default()),
+    ];
+    for c in &checks {
         let t = Instant::now();
-        let v = check::judge(&all, &history, &obs);
+        let v = check::run(c.as_ref(), &input);
         println!(
-            "again: {:.3} s ({:?})",
+            "  {:<24} {:.3} s ({:?})",
+            c.name(),
             t.elapsed().as_secs_f64(),
             v.outcome
         );
     }
-
     let dir = std::env::temp_dir().join(format!("checker-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let ops: Vec<_> = history.operations.iter().map(|o| o.op.clone()).collect();
