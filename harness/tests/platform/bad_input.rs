@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use harness::platform::resources_of_run;
 use harness::{Error, Platform, Service};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -30,30 +29,7 @@ async fn an_image_override_that_does_not_exist_is_named() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_that_never_becomes_ready_is_named_and_removed() {
-    let manifest = harness::Manifest::load(&harness::workspace_root()).unwrap();
-    // The redis image runs fine but never answers PostgreSQL's protocol on 5432.
-    let not_postgres = manifest.images[&Service::Redis].clone();
-    let err = Platform::builder()
-        .image(Service::Postgres, not_postgres)
-        .readiness_timeout(Duration::from_secs(3))
-        .start()
-        .await
-        .expect_err("postgres never answers");
-    let Error::NotReady {
-        service, container, ..
-    } = &err
-    else {
-        panic!("expected NotReady, got {err}")
-    };
-    assert_eq!(service, "postgres");
-    let run = container
-        .trim_start_matches("h-")
-        .split('-')
-        .next()
-        .unwrap()
-        .to_string();
-    let left = resources_of_run(&run).await.unwrap();
-    assert!(left.is_empty(), "a failed start left {left:?}");
+    super::assert_never_ready_is_named_and_removed(Platform::builder(), Service::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,10 +1,8 @@
 //! The trading engine in the platform: pinned to the cpuset asked for (checked from inside the
 //! container by the platform), healthy, exposing its metrics; a broken engine image is named.
 
-use std::time::Duration;
-
-use harness::platform::{resources_of_run, EngineSpec};
-use harness::{Error, Manifest, Platform, Service, Topology};
+use harness::platform::EngineSpec;
+use harness::{Platform, Service, Topology};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_engine_runs_pinned_healthy_and_measured() {
@@ -59,31 +57,6 @@ async fn the_engine_runs_pinned_healthy_and_measured() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_engine_image_is_named_and_nothing_is_left() {
-    let manifest = Manifest::load(&harness::workspace_root()).unwrap();
-    // The redis image runs, but it is no trading engine: /ready never answers.
-    let broken = manifest.images[&Service::Redis].clone();
-    let err = Platform::builder()
-        .topology(Topology::single_dc().with_engine())
-        .image(Service::Engine, broken)
-        .readiness_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect_err("a broken engine image cannot become ready");
-    let Error::NotReady {
-        service, container, ..
-    } = &err
-    else {
-        panic!("expected NotReady, got {err}")
-    };
-    assert_eq!(service, "engine");
-    let run = container
-        .trim_start_matches("h-")
-        .split('-')
-        .next()
-        .unwrap()
-        .to_string();
-    assert!(
-        resources_of_run(&run).await.unwrap().is_empty(),
-        "a failed start leaves nothing"
-    );
+    let builder = Platform::builder().topology(Topology::single_dc().with_engine());
+    super::assert_never_ready_is_named_and_removed(builder, Service::Engine).await;
 }

@@ -10,7 +10,41 @@ mod links;
 mod services;
 mod standby;
 
-use harness::Platform;
+use std::time::Duration;
+
+use harness::platform::resources_of_run;
+use harness::{Error, Manifest, Platform, PlatformBuilder, Service};
+
+/// Starts `builder` with `service` run from the redis image, which starts but never answers
+/// that service's readiness probe; asserts the error names the service and the failed start
+/// left nothing behind.
+pub async fn assert_never_ready_is_named_and_removed(builder: PlatformBuilder, service: Service) {
+    let manifest = Manifest::load(&harness::workspace_root()).unwrap();
+    let not_it = manifest.images[&Service::Redis].clone();
+    let err = builder
+        .image(service, not_it)
+        .readiness_timeout(Duration::from_secs(4))
+        .start()
+        .await
+        .expect_err("a service that never answers cannot start");
+    let Error::NotReady {
+        service: named,
+        container,
+        ..
+    } = &err
+    else {
+        panic!("expected NotReady, got {err}")
+    };
+    assert_eq!(named, service.name());
+    let run = container
+        .trim_start_matches("h-")
+        .split('-')
+        .next()
+        .unwrap()
+        .to_string();
+    let left = resources_of_run(&run).await.unwrap();
+    assert!(left.is_empty(), "a failed start left {left:?}");
+}
 
 /// Starts the default single-datacenter platform for one test.
 pub async fn platform() -> Platform {
