@@ -7,7 +7,7 @@
 //!
 //! Runs against a running engine: `ENGINE_BENCH_GRPC` (default 127.0.0.1:50051),
 //! `ENGINE_BENCH_HTTP` (default 127.0.0.1:8080), `ENGINE_BENCH_ACCOUNT` (default 000003),
-//! `ENGINE_BENCH_SECONDS` (default 10), `ENGINE_BENCH_CPUS` (the engine's cpuset). Without `ENGINE_BENCH_GRPC` it starts the platform
+//! `ENGINE_BENCH_SECONDS` (default 10), `ENGINE_BENCH_CPUS` (the engine's cpuset), `ENGINE_BENCH_RATE` (orders/s). Without `ENGINE_BENCH_GRPC` it starts the platform
 //! with the engine in containers itself and removes it at the end.
 
 use std::time::{Duration, Instant};
@@ -19,6 +19,7 @@ use harness::platform::EngineSpec;
 use harness::{Platform, Topology};
 use hdrhistogram::Histogram;
 
+/// The default rate, from the issue: 1,000 orders/s (`ENGINE_BENCH_RATE` overrides it).
 const RATE_PER_S: u64 = 1_000;
 
 fn env(k: &str, d: &str) -> String {
@@ -80,9 +81,10 @@ async fn main() -> Result<()> {
         .await
         .context("connect to the engine")?;
     let run = Instant::now().elapsed().as_nanos() ^ std::process::id() as u128;
-    let n = RATE_PER_S * seconds;
+    let rate: u64 = env("ENGINE_BENCH_RATE", &RATE_PER_S.to_string()).parse()?;
+    let n = rate * seconds;
     let start = Instant::now() + Duration::from_millis(100);
-    let interval = Duration::from_nanos(1_000_000_000 / RATE_PER_S);
+    let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
     let mut tasks = Vec::with_capacity(n as usize);
     for i in 0..n {
         let intended = start + interval * i as u32;
@@ -113,7 +115,7 @@ async fn main() -> Result<()> {
         }
     }
     println!(
-        "engine ack latency at {RATE_PER_S}/s for {seconds} s: n={} errors={errors} median={} µs p99={} µs p999={} µs max={} µs",
+        "engine ack latency at {rate}/s for {seconds} s: n={} errors={errors} median={} µs p99={} µs p999={} µs max={} µs",
         h.len(),
         h.value_at_quantile(0.5),
         h.value_at_quantile(0.99),
