@@ -47,10 +47,7 @@ pub(crate) async fn build_workspace_bins(
     }
     tracing::info!(?bins, "building server binaries (release)");
     run(command, "cargo build --release (server binaries)").await?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
-    Ok(target.join("release"))
+    Ok(super::target_dir(workspace).join("release"))
 }
 
 /// The cached tansu binary, installed on first use.

@@ -21,10 +21,9 @@ pub struct Manifest {
 impl Manifest {
     /// Where the manifest of a workspace lives.
     pub fn path(workspace: &Path) -> PathBuf {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace.join("target"));
-        target.join("harness").join("images.json")
+        super::target_dir(workspace)
+            .join("harness")
+            .join("images.json")
     }
 
     /// Reads the manifest; a missing one says to build the images.

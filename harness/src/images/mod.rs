@@ -14,3 +14,11 @@ mod service;
 pub use build::{build_all, remove_built, BuildOptions, BuildReport};
 pub use manifest::Manifest;
 pub use service::Service;
+
+/// Cargo's target folder of the workspace: `CARGO_TARGET_DIR` if set, else `target/`. The
+/// release binaries and the image manifest live there.
+fn target_dir(workspace: &std::path::Path) -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"))
+}

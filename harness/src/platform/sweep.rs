@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use testcontainers::bollard::errors::Error as DockerError;
 use testcontainers::bollard::query_parameters::{
     ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveContainerOptions,
     RemoveVolumeOptions,
@@ -13,10 +14,38 @@ use testcontainers::bollard::Docker;
 use super::labels::{Owner, RUN};
 use crate::error::{Error, Result};
 
-/// Removes every container, network and volume of the given run.
-pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
-    let filter = format!("{RUN}={run}");
-    let filters = HashMap::from([("label".to_string(), vec![filter])]);
+/// One labelled Docker resource of a harness run.
+#[derive(Debug)]
+struct Resource {
+    kind: Kind,
+    /// The id to remove it by (a volume's name is its id).
+    id: String,
+    name: String,
+    labels: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Container,
+    Network,
+    Volume,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Container => "container",
+            Kind::Network => "network",
+            Kind::Volume => "volume",
+        }
+    }
+}
+
+/// Every container, network and volume whose labels match `label` (`harness.run` for all runs,
+/// `harness.run=ID` for one), containers first.
+async fn list(docker: &Docker, label: String) -> Result<Vec<Resource>> {
+    let filters = HashMap::from([("label".to_string(), vec![label])]);
+    let mut found = Vec::new();
     let containers = docker
         .list_containers(Some(ListContainersOptions {
             all: true,
@@ -24,60 +53,84 @@ pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
             ..Default::default()
         }))
         .await
-        .map_err(|e| Error::docker(format!("listing containers of run {run}"), e))?;
-    let removals = containers
-        .iter()
-        .filter_map(|c| c.id.clone())
-        .map(|id| async move {
-            let options = RemoveContainerOptions {
-                force: true,
-                v: true,
-                ..Default::default()
-            };
-            match docker.remove_container(&id, Some(options)).await {
-                Ok(())
-                | Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404,
-                    ..
-                }) => Ok(()),
-                Err(e) => Err(Error::docker(format!("removing container {id}"), e)),
-            }
+        .map_err(|e| Error::docker("listing harness containers", e))?;
+    for c in containers {
+        found.push(Resource {
+            kind: Kind::Container,
+            id: c.id.unwrap_or_default(),
+            name: c.names.unwrap_or_default().join(","),
+            labels: c.labels.unwrap_or_default(),
         });
-    futures::future::try_join_all(removals).await?;
+    }
     let networks = docker
         .list_networks(Some(ListNetworksOptions {
             filters: Some(filters.clone()),
         }))
         .await
-        .map_err(|e| Error::docker(format!("listing networks of run {run}"), e))?;
-    for network in networks.into_iter().filter_map(|n| n.id) {
-        match docker.remove_network(&network).await {
-            Ok(())
-            | Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
-                status_code: 404,
-                ..
-            }) => {}
-            Err(e) => return Err(Error::docker(format!("removing network {network}"), e)),
-        }
+        .map_err(|e| Error::docker("listing harness networks", e))?;
+    for n in networks {
+        found.push(Resource {
+            kind: Kind::Network,
+            id: n.id.unwrap_or_default(),
+            name: n.name.unwrap_or_default(),
+            labels: n.labels.unwrap_or_default(),
+        });
     }
     let volumes = docker
         .list_volumes(Some(ListVolumesOptions {
             filters: Some(filters),
         }))
         .await
-        .map_err(|e| Error::docker(format!("listing volumes of run {run}"), e))?;
-    for volume in volumes.volumes.unwrap_or_default() {
-        match docker
-            .remove_volume(&volume.name, Some(RemoveVolumeOptions { force: true }))
-            .await
-        {
-            Ok(())
-            | Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
-                status_code: 404,
-                ..
-            }) => {}
-            Err(e) => return Err(Error::docker(format!("removing volume {}", volume.name), e)),
-        }
+        .map_err(|e| Error::docker("listing harness volumes", e))?;
+    for v in volumes.volumes.unwrap_or_default() {
+        found.push(Resource {
+            kind: Kind::Volume,
+            id: v.name.clone(),
+            name: v.name,
+            labels: v.labels,
+        });
+    }
+    Ok(found)
+}
+
+/// A removal that found nothing to remove succeeded.
+fn gone(outcome: std::result::Result<(), DockerError>) -> std::result::Result<(), DockerError> {
+    match outcome {
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        other => other,
+    }
+}
+
+/// Removes every container, network and volume of the given run: containers first (in
+/// parallel), since a network or volume in use cannot be removed.
+pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
+    let resources = list(docker, format!("{RUN}={run}")).await?;
+    let (containers, rest): (Vec<_>, Vec<_>) = resources
+        .into_iter()
+        .partition(|r| r.kind == Kind::Container);
+    let removals = containers.iter().map(|c| async move {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..Default::default()
+        };
+        gone(docker.remove_container(&c.id, Some(options)).await)
+            .map_err(|e| Error::docker(format!("removing container {}", c.name), e))
+    });
+    futures::future::try_join_all(removals).await?;
+    for r in rest {
+        let outcome = match r.kind {
+            Kind::Network => docker.remove_network(&r.id).await,
+            _ => {
+                docker
+                    .remove_volume(&r.id, Some(RemoveVolumeOptions { force: true }))
+                    .await
+            }
+        };
+        gone(outcome)
+            .map_err(|e| Error::docker(format!("removing {} {}", r.kind.name(), r.name), e))?;
     }
     Ok(())
 }
@@ -108,43 +161,11 @@ pub(crate) fn remove_run_blocking(run: &str) {
 /// Removes the resources of every run whose owning process is gone; returns those runs.
 pub async fn sweep_dead_runs() -> Result<Vec<String>> {
     let docker = crate::docker::client().await?;
-    let filters = HashMap::from([("label".to_string(), vec![RUN.to_string()])]);
     let mut runs: HashMap<String, Option<Owner>> = HashMap::new();
-    let containers = docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters.clone()),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|e| Error::docker("listing harness containers", e))?;
-    for labels in containers.into_iter().filter_map(|c| c.labels) {
-        if let Some(run) = labels.get(RUN) {
-            runs.insert(run.clone(), Owner::from_labels(&labels));
-        }
-    }
-    let networks = docker
-        .list_networks(Some(ListNetworksOptions {
-            filters: Some(filters.clone()),
-        }))
-        .await
-        .map_err(|e| Error::docker("listing harness networks", e))?;
-    for labels in networks.into_iter().filter_map(|n| n.labels) {
-        if let Some(run) = labels.get(RUN) {
+    for r in list(&docker, RUN.to_string()).await? {
+        if let Some(run) = r.labels.get(RUN) {
             runs.entry(run.clone())
-                .or_insert_with(|| Owner::from_labels(&labels));
-        }
-    }
-    let volumes = docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(filters),
-        }))
-        .await
-        .map_err(|e| Error::docker("listing harness volumes", e))?;
-    for volume in volumes.volumes.unwrap_or_default() {
-        if let Some(run) = volume.labels.get(RUN) {
-            runs.entry(run.clone())
-                .or_insert_with(|| Owner::from_labels(&volume.labels));
+                .or_insert_with(|| Owner::from_labels(&r.labels));
         }
     }
     let dead: BTreeSet<String> = runs
@@ -162,46 +183,9 @@ pub async fn sweep_dead_runs() -> Result<Vec<String>> {
 /// The names of a run's containers, networks and volumes that still exist.
 pub async fn resources_of_run(run: &str) -> Result<Vec<String>> {
     let docker = crate::docker::client().await?;
-    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN}={run}")])]);
-    let mut names = Vec::new();
-    let containers = docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters.clone()),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|e| Error::docker("listing containers", e))?;
-    names.extend(
-        containers
-            .into_iter()
-            .flat_map(|c| c.names.unwrap_or_default())
-            .map(|n| format!("container {n}")),
-    );
-    let networks = docker
-        .list_networks(Some(ListNetworksOptions {
-            filters: Some(filters.clone()),
-        }))
-        .await
-        .map_err(|e| Error::docker("listing networks", e))?;
-    names.extend(
-        networks
-            .into_iter()
-            .filter_map(|n| n.name)
-            .map(|n| format!("network {n}")),
-    );
-    let volumes = docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(filters),
-        }))
-        .await
-        .map_err(|e| Error::docker("listing volumes", e))?;
-    names.extend(
-        volumes
-            .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| format!("volume {}", v.name)),
-    );
-    Ok(names)
+    let resources = list(&docker, format!("{RUN}={run}")).await?;
+    Ok(resources
+        .into_iter()
+        .map(|r| format!("{} {}", r.kind.name(), r.name))
+        .collect())
 }
