@@ -29,6 +29,30 @@ pub struct InstrumentSpec {
     pub lower_limit_price: f64,
     pub margin_ratio: f64,
     pub max_limit_order_volume: i32,
+    /// How the mock exchange matches this instrument's orders (absent: immediate).
+    #[serde(default)]
+    pub matching: Option<MatchingSpec>,
+}
+
+impl InstrumentSpec {
+    /// Whether the exchange fills this instrument's marketable orders on its own (immediately
+    /// or in parts), rather than leaving them resting.
+    pub fn fills(&self) -> bool {
+        self.matching
+            .as_ref()
+            .is_none_or(|m| matches!(m.model.as_str(), "immediate" | "partial"))
+    }
+
+    /// Whether closes must say today or yesterday (SHFE and INE split them).
+    pub fn splits_today(&self) -> bool {
+        matches!(self.exchange_id.as_str(), "SHFE" | "INE")
+    }
+}
+
+/// The mock exchange's matching model of an instrument.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MatchingSpec {
+    pub model: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +127,16 @@ fn lit(s: &str) -> String {
 /// The instruments of `dir/instruments.json`.
 pub fn instruments(dir: &Path) -> Result<Vec<InstrumentSpec>, ContractError> {
     Ok(read::<InstrumentsFile>(&dir.join("instruments.json"))?.instruments)
+}
+
+/// The investors of `dir/accounts.json`.
+pub fn accounts(dir: &Path) -> Result<Vec<AccountSpec>, ContractError> {
+    Ok(read::<AccountsFile>(&dir.join("accounts.json"))?.accounts)
+}
+
+/// The pre-trade limits of `dir/risk_limits.json`.
+pub fn risk_limits(dir: &Path) -> Result<Vec<RiskLimitSpec>, ContractError> {
+    Ok(read::<RiskLimitsFile>(&dir.join("risk_limits.json"))?.limits)
 }
 
 /// The seed statements (instruments, accounts, yesterday's positions, risk limits) for the

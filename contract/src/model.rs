@@ -96,6 +96,17 @@ impl Offset {
 }
 
 impl OrderStatus {
+    pub fn from_proto(v: i32) -> Option<Self> {
+        match pb::OrderStatus::try_from(v).ok()? {
+            pb::OrderStatus::New => Some(Self::New),
+            pb::OrderStatus::Accepted => Some(Self::Accepted),
+            pb::OrderStatus::PartiallyFilled => Some(Self::PartiallyFilled),
+            pb::OrderStatus::Filled => Some(Self::Filled),
+            pb::OrderStatus::Canceled => Some(Self::Canceled),
+            pb::OrderStatus::Rejected => Some(Self::Rejected),
+            pb::OrderStatus::Unspecified => None,
+        }
+    }
     pub fn to_proto(self) -> pb::OrderStatus {
         match self {
             Self::New => pb::OrderStatus::New,

@@ -10,7 +10,10 @@ mod docker;
 pub mod error;
 pub mod history;
 pub mod images;
+pub mod observe;
 pub mod platform;
+pub mod run;
+pub mod workload;
 
 use std::path::PathBuf;
 

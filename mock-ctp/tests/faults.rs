@@ -246,6 +246,13 @@ async fn reset_starts_a_clean_trading_day() {
     let (c, mut ev, _) = trader(&srv).await;
     c.req_order_insert(&buy("rb2410", 1, 3600.0, 1), 0).await;
     final_order(&mut ev, "1").await;
+    let flow = get(&srv, "/flows/000001").await;
+    let last = flow.as_array().unwrap().last().unwrap()["seq_no"].clone();
+    assert!(
+        last.as_u64().unwrap() >= 2,
+        "an order and its trade: {flow}"
+    );
+    assert_eq!(get(&srv, "/flows/000001/last").await["last_seq"], last);
     let r = post(&srv, "/reset", json!({"trading_day": "20240129"})).await;
     assert_eq!(r["trading_day"], "20240129");
     let reason = ev
@@ -261,6 +268,7 @@ async fn reset_starts_a_clean_trading_day() {
         get(&srv, "/flows/000001").await.as_array().unwrap().len(),
         0
     );
+    assert_eq!(get(&srv, "/flows/000001/last").await["last_seq"], 0);
     c.release().await;
     srv.shutdown().await;
 }

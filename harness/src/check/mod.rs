@@ -43,7 +43,13 @@ pub use verdict::{Evidence, Outcome, Verdict};
 
 /// Every check of this module, with the given latency budgets.
 pub fn standard(latency: LatencyCheck) -> All {
-    All::new("all")
+    safety("all").with(latency)
+}
+
+/// Every check but the latency budgets: what must hold whatever the speed (suites that
+/// assert correctness judge with this; benches and perf gates judge speed).
+pub fn safety(name: &str) -> All {
+    All::new(name)
         .with(NoLostOrder)
         .with(AllOrNothing)
         .with(NoDuplicate)
@@ -51,7 +57,6 @@ pub fn standard(latency: LatencyCheck) -> All {
         .with(PositionsMatchTrades)
         .with(LegalTransitions)
         .with(KafkaHasEveryEvent)
-        .with(latency)
 }
 
 /// Judges a run with `check`; never panics.

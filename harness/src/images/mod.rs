@@ -17,7 +17,7 @@ pub use service::Service;
 
 /// Cargo's target folder of the workspace: `CARGO_TARGET_DIR` if set, else `target/`. The
 /// release binaries and the image manifest live there.
-fn target_dir(workspace: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn target_dir(workspace: &std::path::Path) -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))

@@ -39,6 +39,7 @@ pub fn router(shared: Arc<Shared>, token: String) -> Router {
         .route("/record/orders", get(record_orders))
         .route("/record/trades", get(record_trades))
         .route("/flows/{investor}", get(flow))
+        .route("/flows/{investor}/last", get(flow_last))
         .route("/instruments", get(instruments))
         .route("/instruments/{id}/halt", post(halt))
         .route("/instruments/{id}/resume", post(resume))
@@ -107,6 +108,16 @@ async fn flow(State(st): State<AdminState>, Path(investor): Path<String>) -> imp
         .map(|e| json!({"seq_no": e.seq_no, "message": e.message}))
         .collect();
     Json(entries)
+}
+
+/// The last sequence number of an investor's private flow (0 when empty): what a caught-up
+/// client has applied.
+async fn flow_last(
+    State(st): State<AdminState>,
+    Path(investor): Path<String>,
+) -> impl IntoResponse {
+    let last = st.shared.exchange().flows().last_seq(&investor);
+    Json(json!({ "last_seq": last }))
 }
 
 async fn instruments(State(st): State<AdminState>) -> impl IntoResponse {

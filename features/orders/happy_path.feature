@@ -1,0 +1,16 @@
+Feature: Orders at a fixed rate on a healthy platform
+  The engine acknowledges an order only once it is durable, sends it to the exchange once,
+  applies every return and publishes every state change. On a healthy platform a fixed-rate
+  flow loses nothing, duplicates nothing, and meets its latency budget.
+
+  Scenario: a fixed-rate flow is acknowledged within budget and nothing is lost
+    Given the engine trades as investor "000001"
+    And the order acknowledgement budget is P99 under 2 ms
+    And the platform is running
+    When 2000 orders are sent at 200 per second
+    Then every ordinary order was acknowledged
+    And the check no_lost_order is valid
+    And the check no_duplicate is valid
+    And the check kafka_has_every_event is valid
+    And the check positions_match_trades is valid
+    And every check is valid

@@ -1,0 +1,114 @@
+//! Typed step parameters: a check's name, a verdict outcome, a duration with its unit. An
+//! unknown value fails the step with the accepted values listed.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use cucumber::Parameter;
+use harness::check::Outcome;
+
+/// The checks a step may name (`harness::check`'s names, and `converged`).
+pub const CHECKS: [&str; 9] = [
+    "no_lost_order",
+    "unknown_all_or_nothing",
+    "no_duplicate",
+    "fills_match_orders",
+    "positions_match_trades",
+    "legal_transitions",
+    "kafka_has_every_event",
+    "latency_budgets",
+    "converged",
+];
+
+/// `{check}`: one of [`CHECKS`].
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "check", regex = "[a-z_]+")]
+pub struct CheckName(pub String);
+
+impl FromStr for CheckName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if CHECKS.contains(&s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!("unknown check {s:?}; known: {}", CHECKS.join(", ")))
+        }
+    }
+}
+
+/// `{outcome}`: valid, invalid or unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "outcome", regex = "valid|invalid|unknown")]
+pub struct OutcomeParam(pub Outcome);
+
+impl FromStr for OutcomeParam {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "valid" => Ok(Self(Outcome::Valid)),
+            "invalid" => Ok(Self(Outcome::Invalid)),
+            "unknown" => Ok(Self(Outcome::Unknown)),
+            _ => Err(format!("{s:?} is not valid, invalid or unknown")),
+        }
+    }
+}
+
+/// `{duration}`: a positive number with a unit, `250 ms`, `2.5 ms`, `10 s` or `1 min`.
+#[derive(Debug, Clone, Copy, PartialEq, Parameter)]
+#[param(name = "duration", regex = r"-?\d+(?:\.\d+)? ?(?:ms|s|min)")]
+pub struct DurationParam(pub Duration);
+
+impl FromStr for DurationParam {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'));
+        let (num, unit) = s.split_at(split.unwrap_or(s.len()));
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("{s:?}: {num:?} is not a number"))?;
+        let secs = match unit.trim() {
+            "ms" => n / 1e3,
+            "s" => n,
+            "min" => n * 60.0,
+            u => return Err(format!("{s:?}: unit {u:?} is not ms, s or min")),
+        };
+        if !(secs.is_finite() && secs > 0.0) {
+            return Err(format!("{s:?} is not a positive duration"));
+        }
+        Ok(Self(Duration::from_secs_f64(secs)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_nonsense_is_refused() {
+        assert_eq!(
+            "2 ms".parse::<DurationParam>().unwrap().0,
+            Duration::from_millis(2)
+        );
+        assert_eq!(
+            "2.5ms".parse::<DurationParam>().unwrap().0,
+            Duration::from_micros(2500)
+        );
+        assert_eq!(
+            "10 s".parse::<DurationParam>().unwrap().0,
+            Duration::from_secs(10)
+        );
+        assert!("0 ms"
+            .parse::<DurationParam>()
+            .unwrap_err()
+            .contains("not a positive"));
+        assert!("-3 s"
+            .parse::<DurationParam>()
+            .unwrap_err()
+            .contains("not a positive"));
+        assert!("no_such"
+            .parse::<CheckName>()
+            .unwrap_err()
+            .contains("no_lost_order"));
+    }
+}

@@ -1,0 +1,181 @@
+//! The World of one scenario: the engine's settings before start, the platform, the run (its
+//! history and workloads), the replies of single operations by label, and, once a `Then` step
+//! asks for it, the judged run. At the end of a scenario the platform is removed, unless it
+//! failed and `HARNESS_KEEP=on-failure` asks to keep it for a look (the next start sweeps it).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::{anyhow, bail, Context, Result};
+use cucumber::World;
+use harness::check::{self, LatencyBudgets, LatencyCheck};
+use harness::history::Phase;
+use harness::platform::EngineSpec;
+use harness::run::{Judged, Run};
+use harness::workload::Reply;
+use harness::{Platform, Topology};
+
+#[derive(World)]
+#[world(init = Self::new)]
+pub struct TradingWorld {
+    /// The scenario's name (set before its first step).
+    pub scenario: String,
+    pub investor: String,
+    pub defects: Vec<String>,
+    pub platform: Option<Platform>,
+    pub run: Option<Run>,
+    /// Budgets set by the scenario, per phase; none set means only the safety checks judge.
+    pub budgets: BTreeMap<Phase, LatencyBudgets>,
+    pub budgets_set: bool,
+    /// Replies of single operations, by the scenario's label, in order.
+    pub replies: BTreeMap<String, Vec<Reply>>,
+    /// Labelled orders as first submitted.
+    pub orders: BTreeMap<String, harness::history::SubmitOrder>,
+    pub judged: Option<Judged>,
+}
+
+impl fmt::Debug for TradingWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TradingWorld")
+            .field("investor", &self.investor)
+            .field("defects", &self.defects)
+            .field("run_id", &self.platform.as_ref().map(Platform::run_id))
+            .field("seed", &self.platform.as_ref().map(Platform::seed))
+            .field("run_dir", &self.run.as_ref().map(Run::dir))
+            .field("verdict", &self.judged.as_ref().map(|j| j.verdict.outcome))
+            .finish()
+    }
+}
+
+impl TradingWorld {
+    fn new() -> Self {
+        Self {
+            scenario: String::new(),
+            investor: "000001".into(),
+            defects: Vec::new(),
+            platform: None,
+            run: None,
+            budgets: BTreeMap::new(),
+            budgets_set: false,
+            replies: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            judged: None,
+        }
+    }
+
+    /// Fails a step that must come before the platform starts.
+    pub fn before_start(&self, what: &str) -> Result<()> {
+        if self.platform.is_some() {
+            bail!("{what} must come before \"Given the platform is running\"");
+        }
+        Ok(())
+    }
+
+    /// Starts the platform with the engine as configured, and begins the run.
+    pub async fn start(&mut self) -> Result<()> {
+        self.before_start("starting the platform twice")?;
+        let spec = EngineSpec {
+            investor: self.investor.clone(),
+            defects: self.defects.clone(),
+            ..EngineSpec::default()
+        };
+        let platform = Platform::builder()
+            .topology(Topology::single_dc().with_engine_spec(spec))
+            .start()
+            .await
+            .context("the platform did not start")?;
+        let name = format!("{}-{}", slug(&self.scenario), platform.run_id());
+        println!(
+            "platform {} seed {} run {}",
+            platform.run_id(),
+            platform.seed(),
+            name
+        );
+        self.run = Some(Run::begin(&name, platform.endpoints()).await?);
+        self.platform = Some(platform);
+        Ok(())
+    }
+
+    pub fn platform(&self) -> Result<&Platform> {
+        self.platform
+            .as_ref()
+            .ok_or_else(|| anyhow!("no platform: start it with \"Given the platform is running\""))
+    }
+
+    pub fn run_mut(&mut self) -> Result<&mut Run> {
+        if self.judged.is_some() {
+            bail!("the run was already judged: operations must come before the first check");
+        }
+        self.run
+            .as_mut()
+            .ok_or_else(|| anyhow!("no run: start it with \"Given the platform is running\""))
+    }
+
+    /// The judged run, judging it now (settle, final reads, checks) if no step did yet.
+    pub async fn judged(&mut self) -> Result<&Judged> {
+        if self.judged.is_none() {
+            let run = self
+                .run
+                .take()
+                .ok_or_else(|| anyhow!("nothing to judge: the platform never started"))?;
+            let checks = if self.budgets_set {
+                let base = self
+                    .budgets
+                    .get(&Phase::Before)
+                    .copied()
+                    .unwrap_or_default();
+                let mut latency = LatencyCheck::new(base);
+                for (phase, b) in &self.budgets {
+                    latency = latency.with_phase(*phase, *b);
+                }
+                check::standard(latency)
+            } else {
+                check::safety("all")
+            };
+            let judged = run.finish(&checks).await?;
+            println!("run directory {}", judged.dir.display());
+            self.judged = Some(judged);
+        }
+        Ok(self.judged.as_ref().expect("judged above"))
+    }
+
+    /// Removes the platform (or keeps it, on failure, when asked to).
+    pub async fn finish_scenario(&mut self, failed: bool) {
+        let scenario = self.scenario.clone();
+        let Some(platform) = self.platform.take() else {
+            return;
+        };
+        let keep = std::env::var("HARNESS_KEEP").is_ok_and(|v| v == "on-failure");
+        if failed && keep {
+            println!(
+                "scenario {scenario:?} failed: keeping platform {} (HARNESS_KEEP=on-failure); \
+                 `harness sweep` removes it once this process has exited",
+                platform.run_id()
+            );
+            std::mem::forget(platform);
+            return;
+        }
+        if let Err(e) = platform.shutdown().await {
+            eprintln!("scenario {scenario:?}: removing the platform failed: {e:#}");
+        }
+    }
+}
+
+/// A file-name-safe form of a scenario's name.
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .take(8)
+        .collect::<Vec<_>>()
+        .join("-")
+}

@@ -1,0 +1,69 @@
+//! Bad features fail clearly: an unknown step, a feature that does not parse, a budget that
+//! makes no sense and an unknown check each fail the run, and the output names the file and
+//! line. None of them reaches a platform, so no container is started.
+
+use std::path::PathBuf;
+
+use cucumber::writer::Stats as _;
+use cucumber::writer::{self, Coloring};
+use cucumber::{World as _, WriterExt as _};
+use scenarios::TradingWorld;
+
+async fn run(feature: &str) -> (bool, usize, usize, String) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bad")
+        .join(feature);
+    let out =
+        std::env::temp_dir().join(format!("bad-features-{}-{feature}.txt", std::process::id()));
+    let file = std::fs::File::create(&out).unwrap();
+    let w = TradingWorld::cucumber()
+        .with_writer(
+            writer::Basic::raw(file, Coloring::Never, 0)
+                .normalized()
+                .summarized(),
+        )
+        .fail_on_skipped()
+        .run(&path)
+        .await;
+    let text = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    (
+        w.execution_has_failed(),
+        w.parsing_errors(),
+        w.failed_steps(),
+        text,
+    )
+}
+
+#[tokio::test]
+async fn an_unknown_step_fails_naming_its_file_and_line() {
+    let (failed, _, failed_steps, text) = run("unknown_step.feature").await;
+    assert!(failed, "{text}");
+    assert_eq!(failed_steps, 1, "{text}");
+    assert!(text.contains("unknown_step.feature:5"), "{text}");
+    assert!(text.contains("the moon is full"), "{text}");
+}
+
+#[tokio::test]
+async fn a_feature_that_does_not_parse_fails_naming_it() {
+    let (failed, parsing, _, text) = run("unparsable.feature").await;
+    assert!(failed || parsing > 0, "{text}");
+    assert_eq!(parsing, 1, "{text}");
+    assert!(text.contains("unparsable.feature"), "{text}");
+}
+
+#[tokio::test]
+async fn a_negative_budget_fails_naming_the_value() {
+    let (failed, _, _, text) = run("bad_budget.feature").await;
+    assert!(failed, "{text}");
+    assert!(text.contains("bad_budget.feature:4"), "{text}");
+    assert!(text.contains("not a positive duration"), "{text}");
+}
+
+#[tokio::test]
+async fn an_unknown_check_fails_listing_the_known_ones() {
+    let (failed, _, _, text) = run("bad_check.feature").await;
+    assert!(failed, "{text}");
+    assert!(text.contains("no_such_check"), "{text}");
+    assert!(text.contains("no_lost_order"), "{text}");
+}

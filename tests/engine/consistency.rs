@@ -1,0 +1,67 @@
+//! 10,000 operations at a fixed rate against a healthy engine: every acknowledged order is in
+//! PostgreSQL once, at the exchange once and has its events in Kafka; positions and balances
+//! equal what the trades imply; duplicates return the original and risk breaches are refused.
+
+use std::time::Duration;
+
+use harness::check::{self, Outcome};
+use harness::run::Run;
+use harness::workload::{Intent, Mix, WorkloadSpec};
+
+use super::{explain, platform};
+
+const OPERATIONS: u64 = 10_000;
+const RATE_PER_S: f64 = 500.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
+    let p = platform("000001", &[]).await;
+    let seed = p.seed();
+    let mut run = Run::begin(&format!("engine-consistency-{}", p.run_id()), p.endpoints())
+        .await
+        .unwrap();
+    let spec = WorkloadSpec::new("000001", RATE_PER_S, OPERATIONS, seed).with_mix(Mix {
+        cancel: 0.05,
+        duplicate: 0.03,
+        risk_reject: 0.02,
+    });
+    let w = run.workload(&spec).await.unwrap().clone();
+    assert_eq!(w.sent, OPERATIONS, "the schedule was cut: {w:?}");
+    assert!(
+        w.unexpected.is_empty(),
+        "{} unexpected replies (seed {seed}), first: {:#?}",
+        w.unexpected_count,
+        w.unexpected
+    );
+    let orders = w.tally(Intent::Order);
+    assert_eq!(
+        orders.info, 0,
+        "unknown outcomes on a healthy engine: {w:?}"
+    );
+    assert!(orders.ok > 9_000, "{orders:?}");
+    let rejects = w.tally(Intent::RiskReject);
+    assert!(
+        rejects.sent > 100 && rejects.fail == rejects.sent,
+        "{rejects:?}"
+    );
+    let dups = w.tally(Intent::Duplicate);
+    assert!(dups.sent > 100 && dups.ok == dups.sent, "{dups:?}");
+
+    let judged = run.finish(&check::safety("engine")).await.unwrap();
+    assert_eq!(
+        judged.verdict.outcome,
+        Outcome::Valid,
+        "seed {seed}, run dir {}:\n{}",
+        judged.dir.display(),
+        explain(&judged.verdict)
+    );
+    let db = &judged.observations.db;
+    assert!(
+        db.orders.len() as u64 >= orders.ok,
+        "{} rows",
+        db.orders.len()
+    );
+    assert!(!db.trades.is_empty() && !judged.observations.kafka.trade_events.is_empty());
+    assert!(judged.convergence.waited_ms < Duration::from_secs(60).as_millis() as u64);
+    p.shutdown().await.unwrap();
+}
