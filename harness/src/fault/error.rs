@@ -150,3 +150,36 @@ impl FaultError {
 
 /// The fault module's result type.
 pub type Result<T, E = FaultError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Outcome;
+
+    #[test]
+    fn a_run_stopped_by_a_fault_error_is_unknown_and_names_every_failure() {
+        let err = FaultError::HealAll {
+            failures: vec![
+                FaultError::Heal {
+                    fault: "pause on redis".into(),
+                    source: Box::new(FaultError::not_healed(
+                        "pause on redis",
+                        "it is not running",
+                    )),
+                },
+                FaultError::not_healed("down on engine->kafka", "the link does not accept"),
+            ],
+        };
+        let verdict = err.verdict();
+        assert_eq!(verdict.outcome, Outcome::Unknown);
+        assert!(
+            verdict.detail.contains("2 of them failed"),
+            "{}",
+            verdict.detail
+        );
+        assert!(verdict
+            .detail
+            .contains("pause on redis: see pause on redis healed"));
+        assert!(verdict.detail.contains("engine->kafka"));
+    }
+}
