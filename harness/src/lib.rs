@@ -8,6 +8,7 @@
 pub mod check;
 mod docker;
 pub mod error;
+pub mod fault;
 pub mod history;
 pub mod images;
 pub mod observe;

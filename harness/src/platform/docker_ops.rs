@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use futures::StreamExt;
-use testcontainers::bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
+use testcontainers::bollard::models::{
+    Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateRequest,
+};
 use testcontainers::bollard::query_parameters::{CreateImageOptions, LogsOptions};
 use testcontainers::bollard::Docker;
 
@@ -49,18 +51,48 @@ pub(crate) async fn ensure_present(docker: &Docker, service: Service, image: &st
     }
 }
 
+/// Creates the run's network with a subnet of its own choosing: Docker lets a container be
+/// (re)connected with a fixed address only on a network with a user-configured subnet, and a
+/// partition healed or a service restarted must keep its address. The /24 is drawn at random
+/// from 10.200.0.0–10.254.255.0, outside Docker's default pools; one already taken by another
+/// network is refused by Docker and another is drawn, a bounded number of times.
 pub(crate) async fn create_network(docker: &Docker, ctx: &RunContext) -> Result<()> {
-    let request = NetworkCreateRequest {
-        name: ctx.network.clone(),
-        driver: Some("bridge".into()),
-        labels: Some(ctx.labels.clone()),
-        ..Default::default()
-    };
-    docker
-        .create_network(request)
-        .await
-        .map_err(|e| Error::docker(format!("creating network {}", ctx.network), e))?;
-    Ok(())
+    const ATTEMPTS: usize = 16;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let (b, c) = (rand::random_range(200u8..=254), rand::random::<u8>());
+        let request = NetworkCreateRequest {
+            name: ctx.network.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(ctx.labels.clone()),
+            ipam: Some(Ipam {
+                config: Some(vec![IpamConfig {
+                    subnet: Some(format!("10.{b}.{c}.0/24")),
+                    gateway: Some(format!("10.{b}.{c}.1")),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        match docker.create_network(request).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.to_string().contains("overlap") => last = Some(e),
+            Err(e) => {
+                return Err(Error::docker(
+                    format!("creating network {}", ctx.network),
+                    e,
+                ))
+            }
+        }
+    }
+    Err(Error::docker(
+        format!(
+            "creating network {} (every subnet drawn overlapped another network)",
+            ctx.network
+        ),
+        last.map(|e| e.to_string()).unwrap_or_default(),
+    ))
 }
 
 pub(crate) async fn create_volume(docker: &Docker, ctx: &RunContext, name: &str) -> Result<()> {

@@ -74,6 +74,23 @@ impl Platform {
             .collect()
     }
 
+    /// The role names of the platform's services (`postgres`, `redis`, `kafka`, `faultproxy`,
+    /// `mock-ctp`, `engine`, …): what process and partition faults name.
+    pub fn services(&self) -> Vec<String> {
+        self.containers
+            .iter()
+            .map(|(role, _)| role.clone())
+            .collect()
+    }
+
+    /// The Docker name of the container of `role`, if the platform has that service.
+    pub(crate) fn container_of(&self, role: &str) -> Option<String> {
+        self.containers
+            .iter()
+            .any(|(r, _)| r == role)
+            .then(|| format!("h-{}-{role}", self.run))
+    }
+
     /// Each container's peak memory in bytes since it started (cgroup v1 `max_usage`; on
     /// cgroup v2, where Docker reports no peak, the current usage).
     pub async fn memory_peak_bytes(&self) -> Result<BTreeMap<String, u64>> {

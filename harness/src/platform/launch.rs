@@ -11,12 +11,13 @@ use testcontainers::bollard::Docker;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
-use super::docker_ops::{container_ip, create_network, create_volume, is_running, logs_tail};
+use super::docker_ops::{container_ip, create_network, create_volume};
 use super::endpoints::{Endpoint, Endpoints, EngineEndpoint, MockCtpEndpoint, PostgresEndpoint};
 use super::engine::{self, EngineSpec};
 use super::proxies::{self, Link};
-use super::readiness::{wait_ready, Probe};
+use super::readiness::Probe;
 use super::services::{self, ports, Role, RunContext};
+use super::targets::{probe_for, wait_service_ready};
 use super::Topology;
 use crate::error::{Error, Result};
 use crate::images::Service;
@@ -180,46 +181,14 @@ impl Launch<'_> {
     }
 
     async fn wait_all_ready(&self, endpoints: &Endpoints) -> Result<()> {
-        let mut probes = vec![
-            (
-                "faultproxy",
-                Probe::FaultProxy {
-                    api: endpoints.faultproxy_api.clone(),
-                },
-            ),
-            (
-                "postgres",
-                Probe::Postgres {
-                    conn: endpoints.postgres.connection_string(false),
-                },
-            ),
-            (
-                "redis",
-                Probe::Redis {
-                    addr: endpoints.redis.direct,
-                },
-            ),
-            (
-                "kafka",
-                Probe::Kafka {
-                    bootstrap: endpoints.kafka_bootstrap(false),
-                },
-            ),
-            (
-                "mock-ctp",
-                Probe::Http {
-                    url: format!("{}/health", endpoints.mock_ctp.admin),
-                },
-            ),
-        ];
-        if let Some(standby) = &endpoints.postgres_standby {
-            probes.push((
-                "postgres-standby",
-                Probe::Postgres {
-                    conn: standby.connection_string(false),
-                },
-            ));
+        let mut roles = vec!["faultproxy", "postgres", "redis", "kafka", "mock-ctp"];
+        if endpoints.postgres_standby.is_some() {
+            roles.push("postgres-standby");
         }
+        let probes: Vec<(&str, Probe)> = roles
+            .into_iter()
+            .filter_map(|role| Some((role, probe_for(endpoints, role)?)))
+            .collect();
         let waits = probes
             .iter()
             .map(|(role, probe)| self.wait_ready(role, probe));
@@ -228,20 +197,9 @@ impl Launch<'_> {
 
     async fn wait_ready(&self, role: &str, probe: &Probe) -> Result<()> {
         let container = self.ctx.container_name(role);
-        let timeout = self.readiness_timeout;
-        match wait_ready(probe, timeout, || is_running(self.docker, &container)).await {
-            Ok(took) => {
-                tracing::debug!(role, ?took, "ready");
-                Ok(())
-            }
-            Err(last_error) => Err(Error::NotReady {
-                service: role.to_string(),
-                container: container.clone(),
-                timeout_s: timeout.as_secs(),
-                last_error,
-                logs: logs_tail(self.docker, &container, 20).await,
-            }),
-        }
+        wait_service_ready(self.docker, role, &container, probe, self.readiness_timeout)
+            .await
+            .map(|_| ())
     }
 }
 

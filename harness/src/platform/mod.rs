@@ -4,6 +4,7 @@
 //! dropping it removes everything too, as a fallback.
 
 mod builder;
+pub(crate) mod containers;
 mod docker_ops;
 mod endpoints;
 mod engine;
@@ -14,6 +15,7 @@ mod proxies;
 mod readiness;
 mod services;
 mod sweep;
+pub(crate) mod targets;
 mod topology;
 
 pub use builder::PlatformBuilder;

@@ -1,0 +1,317 @@
+//! The nemesis: injects faults into one running platform and heals them. Every inject checks
+//! that the fault took effect before it returns (a fault that cannot be seen acting is healed
+//! and reported, so nothing is judged under a fault that did not happen); every heal checks
+//! that the platform is back. The nemesis keeps every active fault with what heals it:
+//! `heal_all` attempts all of them and collects the failures, and dropping the nemesis with
+//! faults still active (after a panic, say) heals them from a thread of its own.
+//!
+//! With a history [`FaultLog`], the inject is recorded before the fault is applied and the
+//! heal after the platform is back, so a fault window covers every moment the fault could act.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::context::Context;
+use super::error::{chain, FaultError, Result};
+use super::spec::{Catalogue, Fault};
+use super::undo::{Applied, Undo};
+use super::{exchange, network, partition, process};
+use crate::history::{FaultAction, HistoryError, Recorder};
+use crate::Platform;
+
+/// Where the nemesis records its injects and heals: a history [`Recorder`] shared with the
+/// workload.
+pub trait FaultLog: Send {
+    fn record(
+        &mut self,
+        action: FaultAction,
+        fault: &str,
+        target: &str,
+    ) -> Result<(), HistoryError>;
+}
+
+impl<W: Write + Send> FaultLog for Arc<Mutex<Recorder<W>>> {
+    fn record(
+        &mut self,
+        action: FaultAction,
+        fault: &str,
+        target: &str,
+    ) -> Result<(), HistoryError> {
+        let mut recorder = self.lock().unwrap_or_else(|e| e.into_inner());
+        recorder.fault(action, fault, target)?;
+        recorder.flush()
+    }
+}
+
+/// An injected fault, to hand back to [`Nemesis::heal`]. Dropping it does not heal it: the
+/// nemesis still holds the fault and heals it in `heal_all` or when it is dropped.
+#[must_use = "an injected fault stays active until healed"]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Injected {
+    id: u64,
+    fault: Fault,
+}
+
+impl Injected {
+    pub fn fault(&self) -> &Fault {
+        &self.fault
+    }
+}
+
+#[derive(Debug)]
+struct Active {
+    id: u64,
+    fault: Fault,
+    undo: Undo,
+}
+
+/// Injects and heals faults on one platform; heals what is left when dropped.
+#[must_use = "dropping the nemesis heals every active fault"]
+pub struct Nemesis<'p> {
+    _platform: &'p Platform,
+    ctx: Context,
+    active: Vec<Active>,
+    next_id: u64,
+    log: Option<Box<dyn FaultLog>>,
+}
+
+impl std::fmt::Debug for Nemesis<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nemesis")
+            .field("active", &self.active)
+            .finish()
+    }
+}
+
+impl<'p> Nemesis<'p> {
+    /// A nemesis for `platform`; services must answer their readiness probe within 60 s
+    /// after a heal.
+    pub fn new(platform: &'p Platform) -> Self {
+        Self {
+            _platform: platform,
+            ctx: Context::of(platform, Duration::from_secs(60)),
+            active: Vec::new(),
+            next_id: 1,
+            log: None,
+        }
+    }
+
+    /// How long a restarted, resumed or reconnected service may take to answer again.
+    pub fn readiness_timeout(mut self, timeout: Duration) -> Self {
+        self.ctx.readiness_timeout = timeout;
+        self
+    }
+
+    /// Records every inject and heal into `log` (a history recorder).
+    pub fn record_into(mut self, log: impl FaultLog + 'static) -> Self {
+        self.log = Some(Box::new(log));
+        self
+    }
+
+    /// The platform's links and services, which faults must name.
+    pub fn catalogue(&self) -> Catalogue {
+        self.ctx.catalogue()
+    }
+
+    /// The faults injected and not yet healed, oldest first.
+    pub fn active(&self) -> Vec<Fault> {
+        self.active.iter().map(|a| a.fault.clone()).collect()
+    }
+
+    fn record(&mut self, action: FaultAction, fault: &Fault) -> Result<()> {
+        match &mut self.log {
+            Some(log) => log
+                .record(action, fault.kind(), &fault.target())
+                .map_err(FaultError::History),
+            None => Ok(()),
+        }
+    }
+
+    /// Injects `fault` and checks that it took effect. A fault that cannot be applied, or is
+    /// not seen acting, is healed and returned as an error naming it.
+    pub async fn inject(&mut self, fault: &Fault) -> Result<Injected> {
+        let wrap = |source: FaultError| FaultError::Inject {
+            fault: fault.to_string(),
+            source: Box::new(source),
+        };
+        fault.validate(&self.catalogue()).map_err(wrap)?;
+        let id = self.next_id;
+        self.next_id += 1;
+        self.record(FaultAction::Inject, fault)?;
+        let applied = match apply(&self.ctx, fault, id).await {
+            Ok(applied) => applied,
+            Err(e) => {
+                self.record(FaultAction::Heal, fault)?;
+                return Err(wrap(e));
+            }
+        };
+        self.active.push(Active {
+            id,
+            fault: fault.clone(),
+            undo: applied.undo,
+        });
+        let injected = Injected {
+            id,
+            fault: fault.clone(),
+        };
+        if let Err(e) = applied.verified {
+            if let Err(heal) = self.heal(injected).await {
+                tracing::error!(error = %chain(&heal), "healing a fault not seen acting failed");
+            }
+            return Err(wrap(e));
+        }
+        tracing::info!(%fault, "fault injected");
+        Ok(injected)
+    }
+
+    /// Heals one fault and checks the platform is back; on failure the fault stays active.
+    pub async fn heal(&mut self, injected: Injected) -> Result<()> {
+        let Some(at) = self.active.iter().position(|a| a.id == injected.id) else {
+            return Ok(());
+        };
+        self.heal_at(at).await
+    }
+
+    async fn heal_at(&mut self, at: usize) -> Result<()> {
+        let fault = self.active[at].fault.clone();
+        match self.active[at].undo.heal(&self.ctx).await {
+            Ok(()) => {
+                self.active.remove(at);
+                self.record(FaultAction::Heal, &fault)?;
+                tracing::info!(%fault, "fault healed");
+                Ok(())
+            }
+            Err((e, left)) => {
+                self.active[at].undo = left;
+                Err(FaultError::Heal {
+                    fault: fault.to_string(),
+                    source: Box::new(e),
+                })
+            }
+        }
+    }
+
+    /// Heals every active fault, newest first, attempting each whatever the others do; the
+    /// error lists every fault that could not be healed.
+    pub async fn heal_all(&mut self) -> Result<()> {
+        let mut failures = Vec::new();
+        let mut at = self.active.len();
+        while at > 0 {
+            at -= 1;
+            if let Err(e) = self.heal_at(at).await {
+                failures.push(e);
+            }
+        }
+        match failures.is_empty() {
+            true => Ok(()),
+            false => Err(FaultError::HealAll { failures }),
+        }
+    }
+}
+
+/// Applies one fault (a composition part by part); the toxic name is unique per inject.
+fn apply<'a>(
+    ctx: &'a Context,
+    fault: &'a Fault,
+    id: u64,
+) -> futures::future::BoxFuture<'a, Result<Applied>> {
+    Box::pin(async move {
+        match fault {
+            Fault::Noop => Ok(Applied {
+                undo: Undo::Nothing,
+                verified: Ok(()),
+            }),
+            Fault::All { faults } => {
+                let mut undos = Vec::new();
+                let mut verified = Ok(());
+                for (i, part) in faults.iter().enumerate() {
+                    match apply(ctx, part, id * 1000 + i as u64).await {
+                        Ok(applied) => {
+                            undos.push(applied.undo);
+                            if verified.is_ok() {
+                                verified = applied.verified;
+                            }
+                        }
+                        Err(e) => {
+                            // What was applied is healed before the error goes up.
+                            if let Err((heal, _)) = Undo::Many(undos).heal(ctx).await {
+                                tracing::error!(error = %chain(&heal), "healing part of a composed fault failed");
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(Applied {
+                    undo: Undo::Many(undos),
+                    verified,
+                })
+            }
+            Fault::Latency { .. }
+            | Fault::Bandwidth { .. }
+            | Fault::Timeout { .. }
+            | Fault::ResetPeer { .. }
+            | Fault::Slicer { .. }
+            | Fault::LimitData { .. }
+            | Fault::Down { .. } => {
+                network::inject(ctx, fault, &format!("nemesis-{id}-{}", fault.kind())).await
+            }
+            Fault::Kill { .. }
+            | Fault::Stop { .. }
+            | Fault::Pause { .. }
+            | Fault::Restart { .. } => process::inject(ctx, fault).await,
+            Fault::Partition { .. } => partition::inject(ctx, fault).await,
+            Fault::FrontDisconnect { .. }
+            | Fault::FrontHang { .. }
+            | Fault::DelayReturns { .. }
+            | Fault::DropReturns { .. }
+            | Fault::RejectOrders { .. }
+            | Fault::FlowControl { .. } => exchange::inject(ctx, fault).await,
+        }
+    })
+}
+
+impl Drop for Nemesis<'_> {
+    fn drop(&mut self) {
+        if self.active.is_empty() {
+            return;
+        }
+        let active = std::mem::take(&mut self.active);
+        let ctx = self.ctx.clone();
+        let mut log = self.log.take();
+        // The runtime that injected may be unwinding or gone: heal on a runtime of our own.
+        let healer = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let ctx = ctx.rebuilt();
+                let mut failures = Vec::new();
+                for a in active.iter().rev() {
+                    match a.undo.heal(&ctx).await {
+                        Ok(()) => {
+                            if let Some(log) = &mut log {
+                                let _ = log.record(
+                                    FaultAction::Heal,
+                                    a.fault.kind(),
+                                    &a.fault.target(),
+                                );
+                            }
+                        }
+                        Err((e, _)) => failures.push(format!("{}: {}", a.fault, chain(&e))),
+                    }
+                }
+                match failures.is_empty() {
+                    true => Ok(()),
+                    false => Err(failures.join("; ")),
+                }
+            })
+        });
+        match healer.join() {
+            Ok(Ok(())) => eprintln!("harness: the nemesis healed its active faults on drop"),
+            Ok(Err(e)) => eprintln!("harness: healing faults on drop failed: {e}"),
+            Err(_) => eprintln!("harness: healing faults on drop panicked"),
+        }
+    }
+}
