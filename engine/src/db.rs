@@ -1,11 +1,16 @@
 //! PostgreSQL access: connections that reconnect on demand (resolving the host again each
-//! time), the schema and seed at start, and loading the book.
+//! time) and keep their hot statements prepared, the schema and seed at start, and loading
+//! the book.
+//!
+//! Why prepared statements are kept: `execute` with SQL text prepares the statement first,
+//! one more round trip (through the fault proxy) and a parse on the server for every commit.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
 use contract::model::{Offset, OrderStatus, Side};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::book::{Account, Book, Instrument, Limit, OrderRec, PosiDir, Position};
 use crate::error::EngineError;
@@ -15,6 +20,8 @@ use crate::error::EngineError;
 pub struct Pg {
     config: tokio_postgres::Config,
     client: Option<Client>,
+    /// Statements prepared on `client`, by their SQL; emptied with the connection.
+    statements: HashMap<&'static str, Statement>,
 }
 
 impl Pg {
@@ -28,6 +35,7 @@ impl Pg {
         Ok(Self {
             config,
             client: None,
+            statements: HashMap::new(),
         })
     }
 
@@ -37,6 +45,7 @@ impl Pg {
             self.client = None;
         }
         if self.client.is_none() {
+            self.statements.clear();
             let (client, conn) = self.config.connect(NoTls).await?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
@@ -48,9 +57,28 @@ impl Pg {
         Ok(self.client.as_mut().expect("connected above"))
     }
 
+    /// The connection and `sql` prepared on it (prepared once per connection).
+    pub async fn prepared(
+        &mut self,
+        sql: &'static str,
+    ) -> Result<(&Client, Statement), EngineError> {
+        self.get().await?;
+        let client = self.client.as_ref().expect("connected above");
+        let statement = match self.statements.get(sql) {
+            Some(s) => s.clone(),
+            None => {
+                let s = client.prepare(sql).await?;
+                self.statements.insert(sql, s.clone());
+                s
+            }
+        };
+        Ok((client, statement))
+    }
+
     /// Forgets the connection after an error, so the next `get` reconnects.
     pub fn reset(&mut self) {
         self.client = None;
+        self.statements.clear();
     }
 }
 

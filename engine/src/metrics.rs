@@ -70,6 +70,11 @@ pub struct Metrics {
     pub tick_processing: Histogram,
     /// Exchange return received → committed (order, trade, position, account, outbox).
     pub trade_return: Histogram,
+    /// One group commit of admitted orders (the statement's round trip and the fsync): the
+    /// part of the order latency spent in PostgreSQL.
+    pub order_commit: Histogram,
+    /// Group commits of admitted orders (orders_processed_total / this = the mean batch).
+    pub order_commit_batches: AtomicU64,
     pub orders_processed: AtomicU64,
     pub order_errors: AtomicU64,
     pub returns_applied: AtomicU64,
@@ -97,11 +102,21 @@ impl Metrics {
             "trade_return_latency_ns",
             "Exchange return received to committed, nanoseconds.",
         );
+        self.order_commit.render(
+            &mut out,
+            "order_commit_latency_ns",
+            "One group commit of admitted orders, nanoseconds.",
+        );
         let counters = [
             (
                 "orders_processed_total",
                 "Orders acknowledged.",
                 &self.orders_processed,
+            ),
+            (
+                "order_commit_batches_total",
+                "Group commits of admitted orders.",
+                &self.order_commit_batches,
             ),
             (
                 "order_errors_total",

@@ -1,5 +1,5 @@
 //! Writes a set of changes made by exchange returns (or by reconciliation) in one
-//! transaction: order rows, new trades, positions, account deltas, outbox rows and the
+//! transaction, one prepared statement: order rows, new trades, positions, account deltas, outbox rows and the
 //! private-flow position. Order and position rows are written as absolute values from the
 //! book; account margins as deltas, because the committer changes frozen margin
 //! concurrently. A retry after an unknown outcome first checks whether the flow position
@@ -129,68 +129,52 @@ pub async fn write(pg: &mut Pg, engine: &Engine, ch: &Changes) -> Result<(), Eng
     let seq = seq as i64;
     let has_flow = ch.flow.is_some();
     let (broker, user) = (&engine.cfg.broker_id, &engine.cfg.user_id);
-    let p0: [&(dyn tokio_postgres::types::ToSql + Sync); 13] = [
-        &o.0, &o.1, &o.2, &o.3, &o.4, &o.5, &o.6, &o.7, &o.8, &o.9, &o.10, &o.11, &o.12,
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 42] = [
+        &o.0, &o.1, &o.2, &o.3, &o.4, &o.5, &o.6, &o.7, &o.8, &o.9, &o.10, &o.11, &o.12, &t_exch,
+        &t_id, &t_side, &t_order, &t_acct, &t_inst, &t_off, &t_price, &t_vol, &t_day, &t_seq,
+        &t_ts, &pc.0, &pc.1, &pc.2, &pc.3, &pc.4, &pc.5, &a_id, &a_frozen, &a_curr, &topics, &keys,
+        &payloads, broker, user, &day, &seq, &has_flow,
     ];
-    let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
-        &t_exch, &t_id, &t_side, &t_order, &t_acct, &t_inst, &t_off, &t_price, &t_vol, &t_day,
-        &t_seq, &t_ts,
-    ];
-    let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-        [&pc.0, &pc.1, &pc.2, &pc.3, &pc.4, &pc.5];
-    let p3: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&a_id, &a_frozen, &a_curr];
-    let p4: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&topics, &keys, &payloads];
-    let p5: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [broker, user, &day, &seq, &has_flow];
-    let client = pg.get().await?;
-    let tx = client.transaction().await?;
-    let orders = tx.execute(
-        "UPDATE orders o SET status = t.status, volume_traded = t.traded, order_sys_id = t.sys, \
-         error_id = t.eid, error_msg = t.emsg, frozen_margin = t.frozen, order_event_seq = t.oseq, \
-         trade_event_seq = t.tseq, updated_at = to_timestamp(t.ts / 1e6), front_id = t.fid, \
-         session_id = t.sid, order_ref = t.oref \
-         FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::int4[], $6::text[], \
-         $7::float8[], $8::int4[], $9::int4[], $10::int8[], $11::int4[], $12::int4[], $13::text[]) \
-         AS t(id, status, traded, sys, eid, emsg, frozen, oseq, tseq, ts, fid, sid, oref) \
-         WHERE o.order_id = t.id",
-        &p0,
-    );
-    let trades = tx.execute(
-        "INSERT INTO trades (exchange_id, trade_id, side, order_id, account_id, instrument_id, \
-         offset_flag, price, volume, trading_day, seq_no, traded_at) \
-         SELECT exch, tid, side, oid, acct, inst, off, price, vol, day, seq, to_timestamp(ts / 1e6) \
-         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], \
-         $7::text[], $8::float8[], $9::int4[], $10::text[], $11::int8[], $12::int8[]) \
-         AS t(exch, tid, side, oid, acct, inst, off, price, vol, day, seq, ts) \
-         ON CONFLICT DO NOTHING",
-        &p1,
-    );
-    let positions = tx.execute(
-        "INSERT INTO positions (account_id, instrument_id, posi_direction, today_position, \
-         yd_position, margin) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
-         $4::int4[], $5::int4[], $6::float8[]) \
-         ON CONFLICT (account_id, instrument_id, posi_direction) DO UPDATE SET \
-         today_position = EXCLUDED.today_position, yd_position = EXCLUDED.yd_position, \
-         margin = EXCLUDED.margin, updated_at = now()",
-        &p2,
-    );
-    let accounts = tx.execute(
-        "UPDATE accounts a SET frozen_margin = round((a.frozen_margin + t.f)::numeric, 2)::float8, \
-         curr_margin = round((a.curr_margin + t.c)::numeric, 2)::float8, updated_at = now() \
-         FROM UNNEST($1::text[], $2::float8[], $3::float8[]) AS t(id, f, c) WHERE a.account_id = t.id",
-        &p3,
-    );
-    let outbox = tx.execute(
-        "INSERT INTO outbox (topic, key, payload) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
-        &p4,
-    );
-    let flow = tx.execute(
-        "INSERT INTO ctp_private_flow (broker_id, user_id, trading_day, last_seq) \
-         SELECT $1, $2, $3, $4 WHERE $5 \
-         ON CONFLICT (broker_id, user_id) DO UPDATE SET trading_day = EXCLUDED.trading_day, \
-         last_seq = EXCLUDED.last_seq, updated_at = now()",
-        &p5,
-    );
-    futures::try_join!(orders, trades, positions, accounts, outbox, flow)?;
-    tx.commit().await?;
+    let (client, statement) = pg.prepared(APPLY_RETURNS).await?;
+    client.execute(&statement, &params).await?;
     Ok(())
 }
+
+/// Every change of a batch of returns in one statement, so one implicit transaction that
+/// `execute` sees committed (it returns after ReadyForQuery): one round trip instead of
+/// BEGIN, six statements and COMMIT, and the account and order rows are locked only while
+/// the statement runs, which the order committer's updates of the same accounts wait for.
+/// Each CTE touches other rows (the keys of each array are distinct), as one statement must.
+const APPLY_RETURNS: &str = "WITH o AS ( \
+     UPDATE orders o SET status = t.status, volume_traded = t.traded, order_sys_id = t.sys, \
+     error_id = t.eid, error_msg = t.emsg, frozen_margin = t.frozen, order_event_seq = t.oseq, \
+     trade_event_seq = t.tseq, updated_at = to_timestamp(t.ts / 1e6), front_id = t.fid, \
+     session_id = t.sid, order_ref = t.oref \
+     FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::int4[], $6::text[], \
+     $7::float8[], $8::int4[], $9::int4[], $10::int8[], $11::int4[], $12::int4[], $13::text[]) \
+     AS t(id, status, traded, sys, eid, emsg, frozen, oseq, tseq, ts, fid, sid, oref) \
+     WHERE o.order_id = t.id), \
+     tr AS (INSERT INTO trades (exchange_id, trade_id, side, order_id, account_id, instrument_id, \
+     offset_flag, price, volume, trading_day, seq_no, traded_at) \
+     SELECT exch, tid, side, oid, acct, inst, off, price, vol, day, seq, to_timestamp(ts / 1e6) \
+     FROM UNNEST($14::text[], $15::text[], $16::text[], $17::int8[], $18::text[], $19::text[], \
+     $20::text[], $21::float8[], $22::int4[], $23::text[], $24::int8[], $25::int8[]) \
+     AS t(exch, tid, side, oid, acct, inst, off, price, vol, day, seq, ts) \
+     ON CONFLICT DO NOTHING), \
+     pos AS (INSERT INTO positions (account_id, instrument_id, posi_direction, today_position, \
+     yd_position, margin) SELECT * FROM UNNEST($26::text[], $27::text[], $28::text[], \
+     $29::int4[], $30::int4[], $31::float8[]) \
+     ON CONFLICT (account_id, instrument_id, posi_direction) DO UPDATE SET \
+     today_position = EXCLUDED.today_position, yd_position = EXCLUDED.yd_position, \
+     margin = EXCLUDED.margin, updated_at = now()), \
+     acc AS (UPDATE accounts a SET \
+     frozen_margin = round((a.frozen_margin + t.f)::numeric, 2)::float8, \
+     curr_margin = round((a.curr_margin + t.c)::numeric, 2)::float8, updated_at = now() \
+     FROM UNNEST($32::text[], $33::float8[], $34::float8[]) AS t(id, f, c) \
+     WHERE a.account_id = t.id), \
+     ob AS (INSERT INTO outbox (topic, key, payload) \
+     SELECT * FROM UNNEST($35::text[], $36::text[], $37::text[])) \
+     INSERT INTO ctp_private_flow (broker_id, user_id, trading_day, last_seq) \
+     SELECT $38, $39, $40, $41 WHERE $42 \
+     ON CONFLICT (broker_id, user_id) DO UPDATE SET trading_day = EXCLUDED.trading_day, \
+     last_seq = EXCLUDED.last_seq, updated_at = now()";

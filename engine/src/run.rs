@@ -107,13 +107,38 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
             .with_graceful_shutdown(http_stop.cancelled_owned())
             .await;
     });
+    // gRPC serves from the start, so that a standby answers UNAVAILABLE (the gate refuses
+    // every order until promotion) rather than refusing connections.
+    let grpc_listener = tokio::net::TcpListener::bind(engine.cfg.grpc_addr)
+        .await
+        .map_err(|source| EngineError::Bind {
+            what: "grpc",
+            addr: engine.cfg.grpc_addr,
+            source,
+        })?;
+    let grpc_stop = CancellationToken::new();
+    let grpc = {
+        let svc = OrderServiceServer::new(crate::grpc::Service {
+            engine: engine.clone(),
+        });
+        let stop = grpc_stop.clone();
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .tcp_nodelay(true)
+                .add_service(svc)
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+                    stop.cancelled_owned(),
+                ),
+        )
+    };
     engine.started.store(true, SeqCst);
     if engine.cfg.role == Role::Standby {
         tracing::info!("standby: waiting for POST /admin/promote");
         tokio::select! {
             _ = engine.promote.notified() => tracing::info!("promoted to active"),
-            _ = signal() => { engine.shutdown.cancel(); return Ok(()); }
-            _ = engine.graceful.notified() => { engine.shutdown.cancel(); return Ok(()); }
+            _ = signal() => { grpc_stop.cancel(); engine.shutdown.cancel(); return Ok(()); }
+            _ = engine.graceful.notified() => { grpc_stop.cancel(); engine.shutdown.cancel(); return Ok(()); }
         }
     }
     {
@@ -139,29 +164,6 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
     let relay = tokio::spawn(crate::outbox::run(engine.clone(), Pg::new(&url)?, producer));
     tokio::spawn(crate::md::run(engine.clone()));
     tokio::spawn(crate::cache::run(engine.clone(), cache_rx));
-    let grpc_listener = tokio::net::TcpListener::bind(engine.cfg.grpc_addr)
-        .await
-        .map_err(|source| EngineError::Bind {
-            what: "grpc",
-            addr: engine.cfg.grpc_addr,
-            source,
-        })?;
-    let grpc_stop = CancellationToken::new();
-    let grpc = {
-        let svc = OrderServiceServer::new(crate::grpc::Service {
-            engine: engine.clone(),
-        });
-        let stop = grpc_stop.clone();
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .tcp_nodelay(true)
-                .add_service(svc)
-                .serve_with_incoming_shutdown(
-                    tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
-                    stop.cancelled_owned(),
-                ),
-        )
-    };
     tracing::info!(grpc = %engine.cfg.grpc_addr, http = %engine.cfg.http_addr, "engine active");
     tokio::select! {
         _ = signal() => tracing::info!("signal: graceful shutdown"),

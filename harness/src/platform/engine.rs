@@ -14,14 +14,36 @@ use super::endpoints::Endpoints;
 use super::services::{ports, RunContext};
 use crate::error::{Error, Result};
 
+/// The role an engine starts in (`ENGINE_ROLE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineRole {
+    /// Takes orders once logged in at the CTP front; the platform waits for `/ready`.
+    #[default]
+    Active,
+    /// Takes no orders and is never ready until `POST /admin/promote`; the platform waits
+    /// for `/startup` only.
+    Standby,
+}
+
+impl EngineRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Standby => "standby",
+        }
+    }
+}
+
 /// How the engine runs: which CTP investor it trades, which test-only defects are switched on
 /// (`ack-before-durable`, `drop-trade-return`, `resend-without-idempotency`, `skip-outbox`),
-/// and the cpuset it is pinned to (default: the machine's last core).
+/// the cpuset it is pinned to (default: the machine's last core) and its role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EngineSpec {
     pub investor: String,
     pub defects: Vec<String>,
     pub cpus: Option<String>,
+    pub role: EngineRole,
 }
 
 impl Default for EngineSpec {
@@ -30,6 +52,7 @@ impl Default for EngineSpec {
             investor: "000001".into(),
             defects: Vec::new(),
             cpus: None,
+            role: EngineRole::Active,
         }
     }
 }
@@ -77,7 +100,7 @@ pub(crate) fn env(
         ),
         ("CTP_MD_ADDRESS", format!("{proxy}:{}", ports::CTP_MD_LINK)),
         ("ENGINE_ID", "engine-1".into()),
-        ("ENGINE_ROLE", "active".into()),
+        ("ENGINE_ROLE", spec.role.as_str().into()),
         ("CTP_BROKER_ID", "9999".into()),
         ("CTP_USER_ID", spec.investor.clone()),
         ("CTP_PASSWORD", "123456".into()),

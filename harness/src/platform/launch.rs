@@ -13,7 +13,7 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::docker_ops::{container_ip, create_network, create_volume};
 use super::endpoints::{Endpoint, Endpoints, EngineEndpoint, MockCtpEndpoint, PostgresEndpoint};
-use super::engine::{self, EngineSpec};
+use super::engine::{self, EngineRole, EngineSpec};
 use super::proxies::{self, Link};
 use super::readiness::Probe;
 use super::services::{self, ports, Role, RunContext};
@@ -150,7 +150,7 @@ impl Launch<'_> {
     }
 
     /// Starts the engine once its dependencies answer, waits until it is ready (logged in at
-    /// the CTP front and reconciled) and checks its pinning.
+    /// the CTP front and reconciled; a standby: started) and checks its pinning.
     async fn start_engine(
         &self,
         spec: &EngineSpec,
@@ -164,10 +164,15 @@ impl Launch<'_> {
             .await?;
         started.push((role.clone(), container));
         let http = SocketAddr::new(ip, ports::ENGINE_HTTP);
+        // A standby is never ready before its promotion: it is up once it has started.
+        let probe = match spec.role {
+            EngineRole::Active => "ready",
+            EngineRole::Standby => "startup",
+        };
         self.wait_ready(
             &role,
             &Probe::Http {
-                url: format!("http://{http}/ready"),
+                url: format!("http://{http}/{probe}"),
             },
         )
         .await?;

@@ -20,7 +20,7 @@ mod topology;
 
 pub use builder::PlatformBuilder;
 pub use endpoints::{Endpoint, Endpoints, EngineEndpoint, MockCtpEndpoint, PostgresEndpoint};
-pub use engine::EngineSpec;
+pub use engine::{EngineRole, EngineSpec};
 pub use handle::Platform;
 pub use sweep::{resources_of_run, sweep_dead_runs};
 pub use topology::Topology;
