@@ -11,6 +11,7 @@ pub mod error;
 pub mod history;
 pub mod images;
 pub mod platform;
+pub mod report;
 
 use std::path::PathBuf;
 
