@@ -13,6 +13,7 @@ pub mod history;
 pub mod images;
 pub mod observe;
 pub mod platform;
+pub mod report;
 pub mod run;
 pub mod workload;
 

@@ -14,7 +14,7 @@ use crate::history::History;
 pub struct CheckInput<'a> {
     pub history: &'a History,
     pub obs: &'a Observations,
-    pub(crate) index: Index<'a>,
+    pub(crate) index: Index,
 }
 
 impl<'a> CheckInput<'a> {
@@ -22,7 +22,7 @@ impl<'a> CheckInput<'a> {
         Self {
             history,
             obs,
-            index: Index::build(obs),
+            index: Index::build(history, obs),
         }
     }
 }

@@ -114,21 +114,27 @@ impl Check for NoDuplicate {
                 }
             }
         }
-        for (cid, &first) in &idx.by_client {
-            let rows = idx.client_rows.of(first);
+        for (row, o) in orders.iter().enumerate() {
+            let rows = idx.client_rows.of(row);
             if rows.len() > 1 {
                 f.flag(
                     "client_order_id_twice_in_database",
-                    || (*cid).to_owned(),
-                    || format!("{cid}: {} engine orders", rows.len()),
+                    || o.client_order_id.clone(),
+                    || format!("{}: {} engine orders", o.client_order_id, rows.len()),
                 );
             }
         }
-        let mut answered: FastMap<&str, i64> = fast_map(input.history.operations.len());
-        for op in &input.history.operations {
+        // The first order id answered per client_order_id: by engine row when the database
+        // has the client id (the index hashed each operation's id once), else by the id.
+        let mut answered_row: Vec<Option<i64>> = vec![None; orders.len()];
+        let mut answered_other: FastMap<&str, i64> = fast_map(0);
+        for (i, op) in input.history.operations.iter().enumerate() {
             if let (Op::Submit(s), Outcome::Ok(r)) = (&op.op, &op.outcome) {
                 let Some(id) = r.order_id else { continue };
-                let first = *answered.entry(&s.client_order_id).or_insert(id);
+                let first = match idx.first_row_of_op(i) {
+                    Some(row) => *answered_row[row].get_or_insert(id),
+                    None => *answered_other.entry(&s.client_order_id).or_insert(id),
+                };
                 if first != id {
                     f.flag(
                         "two_orders_for_one_client_order",

@@ -7,9 +7,9 @@
 //! Known gaps: trades are matched by TradeID alone (the mock numbers them per trading day);
 //! prices are not compared between the sides.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use super::index::FastSet;
+use super::str_rows::{trim, StrRows};
 
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
@@ -29,13 +29,17 @@ impl Check for FillsMatchOrders {
         let mut f = Findings::new(NAME);
         let (db, ex, idx) = (&input.obs.db, &input.obs.exchange, &input.index);
         let mut ex_traded = vec![0i64; ex.orders.len()];
-        let mut ex_trade_ids: FastSet<&str> =
-            FastSet::with_capacity_and_hasher(ex.trades.len(), Default::default());
-        for t in &ex.trades {
-            let tid = t.trade_id.trim();
-            ex_trade_ids.insert(tid);
+        // Each exchange trade id is hashed once: `first_of` maps every exchange trade to the
+        // first one of its id, and engine trades mark the ids they hold in `in_engine`.
+        let mut ex_trade_ids = StrRows::with_capacity(ex.trades.len());
+        let tid_of = |k: u32| trim(&ex.trades[k as usize].trade_id);
+        let mut first_of = Vec::with_capacity(ex.trades.len());
+        for (k, t) in ex.trades.iter().enumerate() {
+            let tid = trim(&t.trade_id);
+            let k = u32::try_from(k).expect("fewer than 2^32 exchange trades");
+            first_of.push(ex_trade_ids.first_or_insert(tid, k, tid_of));
             match ex.orders.get(t.order_index) {
-                Some(o) if o.order_sys_id.trim() == t.order_sys_id.trim() => {
+                Some(o) if trim(&o.order_sys_id) == trim(&t.order_sys_id) => {
                     ex_traded[t.order_index] += i64::from(t.volume);
                 }
                 _ => f.flag(
@@ -50,12 +54,10 @@ impl Check for FillsMatchOrders {
                 ),
             }
         }
-        let mut db_trade_ids: FastSet<&str> =
-            FastSet::with_capacity_and_hasher(db.trades.len(), Default::default());
+        let mut in_engine = vec![false; ex.trades.len()];
         for t in &db.trades {
-            let tid = t.trade_id.trim();
-            db_trade_ids.insert(tid);
-            if !idx.by_order_id.contains_key(&t.order_id) {
+            let tid = trim(&t.trade_id);
+            if !idx.by_order_id.contains(t.order_id) {
                 f.flag(
                     "engine_fill_without_order",
                     || format!("order_id={}", t.order_id),
@@ -67,7 +69,9 @@ impl Check for FillsMatchOrders {
                     },
                 );
             }
-            if !ex_trade_ids.contains(tid) {
+            if let Some(k) = ex_trade_ids.get(tid, tid_of) {
+                in_engine[k as usize] = true;
+            } else {
                 f.flag(
                     "engine_fill_exchange_never_made",
                     || format!("order_id={}", t.order_id),
@@ -80,10 +84,10 @@ impl Check for FillsMatchOrders {
                 );
             }
         }
-        let mut lost: HashMap<usize, u32> = HashMap::new();
-        for t in &ex.trades {
+        let mut lost: BTreeMap<usize, u32> = BTreeMap::new();
+        for (k, t) in ex.trades.iter().enumerate() {
             if let Some(Some(row)) = idx.exchange_link.get(t.order_index) {
-                if !db_trade_ids.contains(t.trade_id.trim()) {
+                if !in_engine[first_of[k] as usize] {
                     *lost.entry(*row).or_default() += 1;
                 }
             }

@@ -2,14 +2,20 @@
 //! identity, and each exchange order linked to the engine order it belongs to (by OrderSysID,
 //! else by FrontID/SessionID/OrderRef, which the engine persists before writing a request).
 //!
+//! Also links each operation of the history to the engine rows of its client_order_id, so the
+//! checks that walk the history hash each client id once here instead of once per check.
+//!
 //! Built for a million orders: per-order lists are stored flat ([`Groups`]) rather than one
-//! vector per order, and hashing uses a multiply-rotate hasher (the keys are our own data, so
+//! vector per order, engine order ids (a sequence) index a table rather than a hash map
+//! ([`OrderIds`]), and hashing uses a multiply-rotate hasher (the keys are our own data, so
 //! hash flooding is no concern).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::observations::Observations;
+use super::observations::{Observations, OrderRow};
+use super::str_rows::{trim, StrRows};
+use crate::history::{History, Op};
 
 /// FxHash's multiply-rotate: a few cycles per word instead of SipHash's tens.
 #[derive(Default, Clone, Copy)]
@@ -94,10 +100,56 @@ impl Groups {
     }
 }
 
-pub(crate) struct Index<'a> {
-    pub by_order_id: FastMap<i64, usize>,
-    /// The first engine order of each client_order_id; [`Index::client_rows`] has them all.
-    pub by_client: FastMap<&'a str, usize>,
+/// Engine order ids to rows: a table indexed by `id - min` when the ids are dense (the engine
+/// draws them from a sequence, so a million orders span about a million ids), else a hash map.
+/// A repeated id maps to its last row, as a map's insert would.
+pub(crate) enum OrderIds {
+    Dense { min: i64, rows: Vec<u32> },
+    Sparse(FastMap<i64, usize>),
+}
+
+impl OrderIds {
+    const NONE: u32 = u32::MAX;
+
+    fn build(orders: &[OrderRow]) -> Self {
+        let n = orders.len();
+        let min = orders.iter().map(|o| o.order_id).min().unwrap_or(0);
+        let max = orders.iter().map(|o| o.order_id).max().unwrap_or(0);
+        let span = i128::from(max) - i128::from(min) + 1;
+        if n < Self::NONE as usize && span <= 4 * n as i128 + 1024 {
+            let mut rows = vec![Self::NONE; span as usize];
+            for (i, o) in orders.iter().enumerate() {
+                rows[(o.order_id - min) as usize] = i as u32;
+            }
+            return Self::Dense { min, rows };
+        }
+        let mut map = fast_map(n);
+        for (i, o) in orders.iter().enumerate() {
+            map.insert(o.order_id, i);
+        }
+        Self::Sparse(map)
+    }
+
+    pub fn get(&self, id: i64) -> Option<usize> {
+        match self {
+            Self::Dense { min, rows } => {
+                let k = usize::try_from(id.checked_sub(*min)?).ok()?;
+                rows.get(k)
+                    .copied()
+                    .filter(|&r| r != Self::NONE)
+                    .map(|r| r as usize)
+            }
+            Self::Sparse(map) => map.get(&id).copied(),
+        }
+    }
+
+    pub fn contains(&self, id: i64) -> bool {
+        self.get(id).is_some()
+    }
+}
+
+pub(crate) struct Index {
+    pub by_order_id: OrderIds,
     /// Engine orders per first row of their client_order_id (more than one is a duplicate).
     pub client_rows: Groups,
     /// For each exchange order, the engine order it belongs to.
@@ -111,43 +163,55 @@ pub(crate) struct Index<'a> {
     pub trade_events_of: Groups,
     /// Events whose order id the database lacks, by order id.
     pub stray_events: FastMap<i64, usize>,
+    /// For each history operation, the first engine row of its client_order_id.
+    op_first_row: Vec<Option<usize>>,
 }
 
-impl<'a> Index<'a> {
-    pub fn build(obs: &'a Observations) -> Self {
+impl Index {
+    pub fn build(history: &History, obs: &Observations) -> Self {
         let orders = &obs.db.orders;
         let n = orders.len();
-        let mut by_order_id = fast_map(n);
-        let mut by_client = fast_map(n);
+        let by_order_id = OrderIds::build(orders);
+        let mut by_client = StrRows::with_capacity(n);
         let mut client_first = Vec::with_capacity(n);
-        let mut by_ref: FastMap<(i32, i32, &str), usize> = fast_map(n);
-        let mut by_sys: FastMap<&str, usize> = fast_map(n);
+        let cid_of = |r: u32| orders[r as usize].client_order_id.as_str();
+        let mut by_sys = StrRows::with_capacity(n);
+        let sys_of = |r: u32| trim(&orders[r as usize].order_sys_id);
         for (i, o) in orders.iter().enumerate() {
-            by_order_id.insert(o.order_id, i);
-            client_first.push(*by_client.entry(o.client_order_id.as_str()).or_insert(i));
-            by_ref.insert((o.front_id, o.session_id, o.order_ref.trim()), i);
-            let sys = o.order_sys_id.trim();
+            let row = u32::try_from(i).expect("fewer than 2^32 engine orders");
+            client_first.push(by_client.first_or_insert(&o.client_order_id, row, cid_of) as usize);
+            let sys = trim(&o.order_sys_id);
             if !sys.is_empty() {
-                by_sys.insert(sys, i);
+                by_sys.insert(sys, row, sys_of);
             }
         }
         let client_rows = Groups::build(n, client_first.iter().copied().zip(0..));
-        let exchange_link: Vec<Option<usize>> = obs
+        let mut exchange_link: Vec<Option<usize>> = obs
             .exchange
             .orders
             .iter()
             .map(|e| {
-                let sys = e.order_sys_id.trim();
+                let sys = trim(&e.order_sys_id);
                 (!sys.is_empty())
-                    .then(|| by_sys.get(sys).copied())
+                    .then(|| by_sys.get(sys, sys_of).map(|r| r as usize))
                     .flatten()
-                    .or_else(|| {
-                        by_ref
-                            .get(&(e.front_id, e.session_id, e.order_ref.trim()))
-                            .copied()
-                    })
             })
             .collect();
+        // The CTP reference is the fallback for orders the OrderSysID did not link (rejected
+        // ones, or the engine never learnt it): its map is built only when one is left.
+        if exchange_link.iter().any(Option::is_none) {
+            let mut by_ref: FastMap<(i32, i32, &str), usize> = fast_map(n);
+            for (i, o) in orders.iter().enumerate() {
+                by_ref.insert((o.front_id, o.session_id, trim(&o.order_ref)), i);
+            }
+            for (link, e) in exchange_link.iter_mut().zip(&obs.exchange.orders) {
+                if link.is_none() {
+                    *link = by_ref
+                        .get(&(e.front_id, e.session_id, trim(&e.order_ref)))
+                        .copied();
+                }
+            }
+        }
         let exchange_orders_of = Groups::build(
             n,
             exchange_link
@@ -159,7 +223,7 @@ impl<'a> Index<'a> {
             .db
             .trades
             .iter()
-            .map(|t| by_order_id.get(&t.order_id).copied())
+            .map(|t| by_order_id.get(t.order_id))
             .collect();
         let trades_of = Groups::build(
             n,
@@ -170,7 +234,7 @@ impl<'a> Index<'a> {
         );
         let mut stray_events = fast_map(0);
         let mut rows_of = |id: i64| {
-            let row = by_order_id.get(&id).copied();
+            let row = by_order_id.get(id);
             if row.is_none() {
                 *stray_events.entry(id).or_default() += 1;
             }
@@ -196,9 +260,20 @@ impl<'a> Index<'a> {
             n,
             te.iter().enumerate().filter_map(|(k, r)| r.map(|r| (r, k))),
         );
+        let op_first_row = history
+            .operations
+            .iter()
+            .map(|op| {
+                let cid = match &op.op {
+                    Op::Submit(s) => &s.client_order_id,
+                    Op::Cancel(c) => &c.client_order_id,
+                };
+                by_client.get(cid, cid_of).map(|r| r as usize)
+            })
+            .collect();
         Self {
             by_order_id,
-            by_client,
+            op_first_row,
             client_rows,
             exchange_link,
             exchange_orders_of,
@@ -209,11 +284,15 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// Every engine order of a client_order_id.
-    pub fn rows_of_client(&self, cid: &str) -> &[usize] {
-        self.by_client
-            .get(cid)
-            .map_or(&[][..], |&first| self.client_rows.of(first))
+    /// The first engine row of the client_order_id of history operation `op`, if any.
+    pub fn first_row_of_op(&self, op: usize) -> Option<usize> {
+        self.op_first_row.get(op).copied().flatten()
+    }
+
+    /// Every engine order of the client_order_id of history operation `op`.
+    pub fn rows_of_op(&self, op: usize) -> &[usize] {
+        self.first_row_of_op(op)
+            .map_or(&[][..], |first| self.client_rows.of(first))
     }
 }
 
@@ -221,6 +300,35 @@ impl<'a> Index<'a> {
 mod tests {
     use super::*;
     use std::hash::BuildHasher;
+
+    #[test]
+    fn order_ids_are_a_table_when_dense_and_a_map_when_not() {
+        let (_, mut o) = crate::check::synthetic::run(50);
+        let dense = OrderIds::build(&o.db.orders);
+        assert!(matches!(dense, OrderIds::Dense { .. }));
+        assert_eq!(dense.get(crate::check::synthetic::order_id(7)), Some(7));
+        assert_eq!(dense.get(999), None);
+        assert_eq!(dense.get(i64::MIN), None);
+        assert_eq!(dense.get(i64::MAX), None);
+        o.db.orders[3].order_id = i64::MAX - 5;
+        let sparse = OrderIds::build(&o.db.orders);
+        assert!(matches!(sparse, OrderIds::Sparse(_)));
+        assert_eq!(sparse.get(i64::MAX - 5), Some(3));
+        assert_eq!(sparse.get(crate::check::synthetic::order_id(7)), Some(7));
+    }
+
+    #[test]
+    fn an_exchange_order_without_order_sys_id_links_by_its_ctp_reference() {
+        let (h, mut o) = crate::check::synthetic::run(20);
+        o.exchange.orders[4].order_sys_id = " ".repeat(12);
+        o.exchange.orders[9].order_ref = "no-such-ref".into();
+        o.exchange.orders[9].order_sys_id = format!("{:>12}", "999");
+        let idx = Index::build(&h, &o);
+        assert_eq!(idx.exchange_link[4], Some(4));
+        assert_eq!(idx.exchange_link[9], None);
+        assert_eq!(idx.exchange_link[5], Some(5));
+        assert_eq!(idx.exchange_orders_of.of(4), &[4]);
+    }
 
     #[test]
     fn keys_differing_in_high_bytes_spread_over_low_bits() {

@@ -14,20 +14,22 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::checker::{Check, CheckInput};
 use super::error::{BudgetError, CheckError};
+use super::observations::LatencySamples;
 use super::verdict::{Findings, Verdict};
-use crate::history::{Op, Outcome, Phase};
+use crate::history::{History, Op, Outcome, Phase};
 
 pub const NAME: &str = "latency_budgets";
 
 /// Per phase: the histogram, the slowest sample and whose it was.
-type PerPhase = BTreeMap<Phase, (Histogram<u64>, u64, String)>;
+type PerPhase = BTreeMap<Phase, (Histogram<u64>, u64, usize)>;
 type Pick = fn(&LatencyBudgets) -> Budget;
 
 /// A limit on one quantile of a latency, e.g. P99 < 2 ms.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Budget {
     pub quantile: f64,
     pub limit_ns: u64,
@@ -53,6 +55,16 @@ impl Budget {
             quantile,
             limit_ns: ns as u64,
         })
+    }
+
+    /// The value of `h` at this budget's quantile.
+    pub fn value_in(&self, h: &Histogram<u64>) -> u64 {
+        h.value_at_quantile(self.quantile)
+    }
+
+    /// Whether `value_ns` (the value at the quantile) is within the limit, which is exclusive.
+    pub fn met(&self, value_ns: u64) -> bool {
+        value_ns < self.limit_ns
     }
 }
 
@@ -105,7 +117,8 @@ impl LatencyCheck {
         self
     }
 
-    fn budgets(&self, phase: Phase) -> &LatencyBudgets {
+    /// The budgets that apply in `phase`.
+    pub fn budgets(&self, phase: Phase) -> &LatencyBudgets {
         self.per_phase.get(&phase).unwrap_or(&self.base)
     }
 }
@@ -114,29 +127,53 @@ fn histogram() -> Result<Histogram<u64>, CheckError> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).map_err(CheckError::Histogram)
 }
 
-/// Order latencies per phase from the history, with the slowest order of each phase.
-fn from_history(input: &CheckInput<'_>) -> Result<PerPhase, CheckError> {
-    let mut out = PerPhase::new();
-    for op in &input.history.operations {
-        let (Op::Submit(s), Outcome::Ok(_), Some(done)) = (&op.op, &op.outcome, op.complete_ns)
+/// Order latencies per phase from the history, with the slowest order of each phase (its
+/// index in `history.operations`; the last of equals, so a run of slow orders names its end).
+fn from_history(history: &History) -> Result<PerPhase, CheckError> {
+    let mut out: [Option<(Histogram<u64>, u64, usize)>; 3] = [None, None, None];
+    for (i, op) in history.operations.iter().enumerate() {
+        let (Op::Submit(_), Outcome::Ok(_), Some(done)) = (&op.op, &op.outcome, op.complete_ns)
         else {
             continue;
         };
-        let phase = input.history.timeline.phase_at(op.invoke_ns);
-        let e = match out.entry(phase) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert((histogram()?, 0, String::new()))
-            }
+        let phase = history.timeline.phase_at(op.invoke_ns);
+        let e = match &mut out[phase as usize] {
+            Some(e) => e,
+            slot => slot.insert((histogram()?, 0, i)),
         };
         let ns = done.saturating_sub(op.invoke_ns);
         e.0.saturating_record(ns.max(1));
         if ns >= e.1 {
             e.1 = ns;
-            e.2.clone_from(&s.client_order_id);
+            e.2 = i;
         }
     }
-    Ok(out)
+    Ok(Phase::ALL
+        .into_iter()
+        .zip(out)
+        .filter_map(|(p, e)| e.map(|e| (p, e)))
+        .collect())
+}
+
+fn slowest_order(history: &History, op: usize) -> &str {
+    match &history.operations[op].op {
+        Op::Submit(s) => &s.client_order_id,
+        Op::Cancel(c) => &c.client_order_id,
+    }
+}
+
+impl LatencySamples {
+    /// Fills the order histograms from the history's invoke → ok times when the workload
+    /// recorded none, as the latency check does, so that a report shows what was judged.
+    pub fn fill_orders_from(&mut self, history: &History) -> Result<(), CheckError> {
+        if self.order_ns.is_empty() {
+            self.order_ns = from_history(history)?
+                .into_iter()
+                .map(|(phase, (h, _, _))| (phase, h))
+                .collect();
+        }
+        Ok(())
+    }
 }
 
 impl Check for LatencyCheck {
@@ -148,7 +185,7 @@ impl Check for LatencyCheck {
         let mut f = Findings::new(NAME);
         let lat = &input.obs.latency;
         let derived = if lat.order_ns.is_empty() {
-            from_history(input)?
+            from_history(input.history)?
         } else {
             BTreeMap::new()
         };
@@ -163,7 +200,7 @@ impl Check for LatencyCheck {
             for phase in Phase::ALL {
                 let (h, slowest) = match (kind, lat.order_ns.is_empty()) {
                     ("order", true) => match derived.get(&phase) {
-                        Some((h, _, who)) => (h, Some(who.as_str())),
+                        Some((h, _, i)) => (h, Some(slowest_order(input.history, *i))),
                         None => continue,
                     },
                     _ => {
@@ -183,7 +220,7 @@ impl Check for LatencyCheck {
                 }
                 judged += h.len();
                 let budget = pick(self.budgets(phase));
-                let got = h.value_at_quantile(budget.quantile);
+                let got = budget.value_in(h);
                 let q = format!("p{}", budget.quantile * 100.0);
                 table.push(format!(
                     "{kind} {phase} {q}={:.3}ms/{:.3}ms",
@@ -191,7 +228,7 @@ impl Check for LatencyCheck {
                     budget.limit_ns as f64 / 1e6
                 ));
                 f.count(&format!("{kind}_{phase}_samples"), h.len());
-                if got >= budget.limit_ns {
+                if !budget.met(got) {
                     let name = slowest.map_or_else(|| format!("{kind}/{phase}"), str::to_owned);
                     f.flag(&format!("{kind}_{phase}_over_budget"), || name, || {
                         format!(

@@ -20,6 +20,7 @@ mod latency;
 mod observations;
 mod order_loss;
 mod positions;
+mod str_rows;
 pub mod synthetic;
 mod transitions;
 mod unknown;

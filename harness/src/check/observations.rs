@@ -157,7 +157,7 @@ pub struct ExchangeOrder {
 impl ExchangeOrder {
     /// Whether the exchange accepted it (CTP rejects never get an OrderSysID).
     pub fn reached(&self) -> bool {
-        !self.order_sys_id.trim().is_empty()
+        !super::str_rows::trim(&self.order_sys_id).is_empty()
     }
 }
 

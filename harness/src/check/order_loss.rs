@@ -28,13 +28,13 @@ impl Check for NoLostOrder {
         let mut f = Findings::new(NAME);
         let mut acked = 0u64;
         let orders = &input.obs.db.orders;
-        for op in &input.history.operations {
+        for (i, op) in input.history.operations.iter().enumerate() {
             let (Op::Submit(s), Outcome::Ok(res)) = (&op.op, &op.outcome) else {
                 continue;
             };
             acked += 1;
             let cid = s.client_order_id.as_str();
-            let rows = input.index.rows_of_client(cid);
+            let rows = input.index.rows_of_op(i);
             let row = match rows {
                 [] => {
                     f.flag(

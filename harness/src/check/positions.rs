@@ -14,12 +14,11 @@
 //! rule (proportional to the volume closed, in fill order) and of seeded positions on their seed;
 //! those margins are only judged through the account sums, not derived.
 
-use std::collections::{BTreeMap, HashSet};
-
 use contract::model::Offset;
 
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
+use super::index::{fast_map, FastMap, FastSet};
 use super::observations::PosiDirection;
 use super::verdict::{Findings, Verdict};
 
@@ -42,8 +41,8 @@ impl Check for PositionsMatchTrades {
     fn check(&self, input: &CheckInput<'_>) -> Result<Verdict, CheckError> {
         let mut f = Findings::new(NAME);
         let (db, init) = (&input.obs.db, &input.obs.initial);
-        let mut expected: BTreeMap<Key<'_>, (i64, f64)> = BTreeMap::new();
-        let mut not_derivable: HashSet<Key<'_>> = HashSet::new();
+        let mut expected: FastMap<Key<'_>, (i64, f64)> = fast_map(64);
+        let mut not_derivable: FastSet<Key<'_>> = FastSet::default();
         for p in &init.positions {
             let key = (
                 p.account_id.as_str(),
@@ -54,7 +53,7 @@ impl Check for PositionsMatchTrades {
                 i64::from(p.today_position) + i64::from(p.yd_position);
             not_derivable.insert(key);
         }
-        let instruments: BTreeMap<&str, (i32, f64)> = db
+        let instruments: FastMap<&str, (i32, f64)> = db
             .instruments
             .iter()
             .map(|i| {
@@ -86,8 +85,8 @@ impl Check for PositionsMatchTrades {
                 not_derivable.insert(key);
             }
         }
-        let mut seen: HashSet<Key<'_>> = HashSet::new();
-        let mut pos_margin: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+        let mut seen: FastSet<Key<'_>> = FastSet::default();
+        let mut pos_margin: FastMap<&str, (f64, usize)> = fast_map(16);
         for p in &db.positions {
             let key = (
                 p.account_id.as_str(),
@@ -117,21 +116,25 @@ impl Check for PositionsMatchTrades {
                 });
             }
         }
-        for (key, (want, _)) in &expected {
-            if *want != 0 && !seen.contains(key) {
-                f.flag(
-                    "position_missing",
-                    || format!("{}/{}/{:?}", key.0, key.1, key.2).to_lowercase(),
-                    || {
-                        format!(
-                            "{}/{} {:?}: no row, trades imply {want}",
-                            key.0, key.1, key.2
-                        )
-                    },
-                );
-            }
+        let mut missing: Vec<(&Key<'_>, i64)> = expected
+            .iter()
+            .filter(|(key, (want, _))| *want != 0 && !seen.contains(*key))
+            .map(|(key, (want, _))| (key, *want))
+            .collect();
+        missing.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (key, want) in missing {
+            f.flag(
+                "position_missing",
+                || format!("{}/{}/{:?}", key.0, key.1, key.2).to_lowercase(),
+                || {
+                    format!(
+                        "{}/{} {:?}: no row, trades imply {want}",
+                        key.0, key.1, key.2
+                    )
+                },
+            );
         }
-        let mut frozen: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+        let mut frozen: FastMap<&str, (f64, usize)> = fast_map(16);
         for o in &db.orders {
             let e = frozen.entry(o.account_id.as_str()).or_default();
             e.0 += o.frozen_margin;
@@ -149,7 +152,7 @@ impl Check for PositionsMatchTrades {
                 );
             }
         }
-        let seeded: BTreeMap<&str, f64> = init
+        let seeded: FastMap<&str, f64> = init
             .accounts
             .iter()
             .map(|a| (a.account_id.as_str(), a.balance))

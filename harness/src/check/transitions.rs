@@ -89,7 +89,9 @@ impl Check for LegalTransitions {
             }
             events.clear();
             events.extend(ks.iter().map(|&k| &all[k]));
-            events.sort_by_key(|e| e.seq);
+            if !events.is_sorted_by_key(|e| e.seq) {
+                events.sort_by_key(|e| e.seq);
+            }
             events.dedup_by_key(|e| e.seq);
             if let Some(what) = problem(&events) {
                 let e = events[0];

@@ -7,8 +7,6 @@
 //! Known gaps: orders still `new` when observed count as never routed, so observations must be
 //! taken after the platform converged.
 
-use super::index::FastSet;
-
 use contract::model::OrderStatus;
 
 use super::checker::{Check, CheckInput};
@@ -64,36 +62,45 @@ impl Check for AllOrNothing {
                 );
             }
         }
-        let acked: FastSet<&str> = input
-            .history
-            .operations
+        let ops = &input.history.operations;
+        let unknown = ops
             .iter()
-            .filter_map(|op| match (&op.op, &op.outcome) {
-                (Op::Submit(s), Outcome::Ok(_)) => Some(s.client_order_id.as_str()),
-                _ => None,
-            })
-            .collect();
-        let mut unknown = 0u64;
-        for op in &input.history.operations {
-            let Op::Submit(s) = &op.op else { continue };
-            unknown += u64::from(op.outcome.is_unknown());
-            if !matches!(op.outcome, Outcome::Fail(_)) || acked.contains(s.client_order_id.as_str())
-            {
-                continue;
+            .filter(|op| matches!(op.op, Op::Submit(_)) && op.outcome.is_unknown())
+            .count() as u64;
+        let failed = |op: &&crate::history::Operation| {
+            matches!((&op.op, &op.outcome), (Op::Submit(_), Outcome::Fail(_)))
+        };
+        if ops.iter().any(|op| failed(&op)) {
+            // A failed submit that left a live order is excused only by an acknowledged submit
+            // of the same client_order_id; both name the same engine rows, so mark those.
+            let mut acked = vec![false; orders.len()];
+            for (i, op) in ops.iter().enumerate() {
+                if let (Op::Submit(_), Outcome::Ok(_), Some(first)) =
+                    (&op.op, &op.outcome, idx.first_row_of_op(i))
+                {
+                    acked[first] = true;
+                }
             }
-            let cid = s.client_order_id.as_str();
-            for &row in idx.rows_of_client(cid) {
-                if orders[row].status != OrderStatus::Rejected {
-                    f.flag(
-                        "failed_submit_took_effect",
-                        || cid.to_owned(),
-                        || {
-                            format!(
-                                "{cid}: submit failed but order {} is {}",
-                                orders[row].order_id, orders[row].status
-                            )
-                        },
-                    );
+            for (i, op) in ops.iter().enumerate().filter(|(_, op)| failed(op)) {
+                let Op::Submit(s) = &op.op else { continue };
+                let cid = s.client_order_id.as_str();
+                let rows = idx.rows_of_op(i);
+                if idx.first_row_of_op(i).is_some_and(|first| acked[first]) {
+                    continue;
+                }
+                for &row in rows {
+                    if orders[row].status != OrderStatus::Rejected {
+                        f.flag(
+                            "failed_submit_took_effect",
+                            || cid.to_owned(),
+                            || {
+                                format!(
+                                    "{cid}: submit failed but order {} is {}",
+                                    orders[row].order_id, orders[row].status
+                                )
+                            },
+                        );
+                    }
                 }
             }
         }

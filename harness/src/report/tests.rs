@@ -1,0 +1,177 @@
+//! The report's files read back: report.json through serde, junit.xml through an XML parser
+//! that knows nothing of quick-junit, and the summary as a person reads it.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::check::{self, synthetic, CheckInput, LatencyCheck};
+use crate::history::{Phase, Timeline};
+use crate::images::Service;
+
+/// A 120-order run with order 77 lost at the exchange, judged by the standard checks, plus an
+/// unknown check (as a DR check without samples would be).
+fn judged() -> (Report, Timeline) {
+    let (h, mut o) = synthetic::run(120);
+    o.exchange.orders.retain(|x| x.index != 77);
+    let latency = LatencyCheck::default();
+    let v = check::run(&check::standard(latency.clone()), &CheckInput::new(&h, &o));
+    let mut children = v.children;
+    children.push(Verdict::unknown("rto", "no recovery samples"));
+    let v = Verdict::all("all", children);
+    let mut samples = o.latency.clone();
+    samples.fill_orders_from(&h).unwrap();
+    let run = RunInfo {
+        name: "lost-order".into(),
+        run_dir: "/tmp/runs/lost-order-42".into(),
+        seed: 42,
+        replay_command: "harness repro /tmp/runs/lost-order-42".into(),
+        started: "2024-06-03T09:30:00Z".parse().unwrap(),
+        finished: "2024-06-03T09:31:30Z".parse().unwrap(),
+        images: BTreeMap::from([(Service::Engine, "trading-engine:0a1b2c".to_owned())]),
+        schedule: h.timeline.windows().to_vec(),
+    };
+    (Report::new(run, &v, &samples, &latency), h.timeline)
+}
+
+#[test]
+fn report_json_round_trips_and_names_every_check_with_its_evidence() {
+    let (r, timeline) = judged();
+    let dir = std::env::temp_dir().join(format!("report-test-{}", std::process::id()));
+    let files = r.write(&dir).unwrap();
+    assert_eq!(files.report_json, dir.join(REPORT_FILE));
+    let back = Report::load(&dir).unwrap();
+    let text = std::fs::read_to_string(&files.report_json).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(back, r);
+    assert_eq!(back.outcome(), Outcome::Invalid);
+    assert_eq!(back.run.schedule, timeline.windows());
+    let names: Vec<&str> = back.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names.len(), 9, "{names:?}");
+    for name in [
+        "no_lost_order",
+        "unknown_all_or_nothing",
+        "latency_budgets",
+        "rto",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+        assert!(
+            text.contains(&format!("\"{name}\"")),
+            "{name} not in report.json"
+        );
+    }
+    let lost = back
+        .checks
+        .iter()
+        .find(|c| c.name == "no_lost_order")
+        .unwrap();
+    assert_eq!(lost.outcome, Outcome::Invalid);
+    assert_eq!(lost.evidence.orders, vec!["c-77"]);
+    assert!(
+        text.contains("c-77: order 1077"),
+        "evidence not in report.json"
+    );
+}
+
+#[test]
+fn junit_xml_parses_back_with_a_failure_per_invalid_and_an_error_per_unknown() {
+    let (r, _) = judged();
+    let xml = junit::render(&r, &r.summary()).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 1);
+    let suite = suites[0];
+    assert_eq!(suite.attribute("name"), Some("lost-order"));
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let count = |outcome| r.checks.iter().filter(|c| c.outcome == outcome).count();
+    let (invalid, unknown) = (count(Outcome::Invalid), count(Outcome::Unknown));
+    assert!(
+        invalid >= 1 && unknown == 1,
+        "{invalid} invalid, {unknown} unknown"
+    );
+    assert_eq!(cases.len(), r.checks.len());
+    let with = |tag: &str| {
+        cases
+            .iter()
+            .filter(|c| c.children().any(|n| n.has_tag_name(tag)))
+            .count()
+    };
+    assert_eq!(with("failure"), invalid);
+    assert_eq!(with("error"), unknown);
+    assert_eq!(with("skipped"), 0);
+    assert_eq!(
+        suite.attribute("failures"),
+        Some(invalid.to_string().as_str())
+    );
+    assert_eq!(suite.attribute("errors"), Some("1"));
+    assert_eq!(
+        suite.attribute("tests"),
+        Some(r.checks.len().to_string().as_str())
+    );
+    let lost = cases
+        .iter()
+        .find(|c| c.attribute("name") == Some("no_lost_order"))
+        .unwrap();
+    let failure = lost.children().find(|n| n.has_tag_name("failure")).unwrap();
+    assert!(failure.attribute("message").unwrap().contains("c-77"));
+    assert!(failure.text().unwrap_or_default().contains("orders: c-77"));
+    let seed = suite
+        .descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("seed"))
+        .unwrap();
+    assert_eq!(seed.attribute("value"), Some("42"));
+}
+
+#[test]
+fn the_summary_names_seed_replay_and_each_invalid_checks_first_bad_event() {
+    let (r, _) = judged();
+    let s = r.summary();
+    assert!(s.contains("seed:          42"), "{s}");
+    assert!(s.contains("harness repro /tmp/runs/lost-order-42"), "{s}");
+    assert!(s.contains("/tmp/runs/lost-order-42"), "{s}");
+    for c in r.checks.iter().filter(|c| c.outcome == Outcome::Invalid) {
+        let first = c.evidence.first_bad.as_deref().unwrap();
+        assert!(
+            s.contains(first),
+            "{} first bad event missing:\n{s}",
+            c.name
+        );
+    }
+    assert!(s.contains("no recovery samples"), "{s}");
+}
+
+#[test]
+fn an_empty_latency_phase_prints_a_dash_never_zero() {
+    let (mut r, _) = judged();
+    let s = r.summary();
+    let tick: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("tick"))
+        .take(3)
+        .collect();
+    assert_eq!(tick.len(), 3, "{s}");
+    for l in &tick {
+        let cells: Vec<&str> = l.split_whitespace().collect();
+        assert!(cells.contains(&"—"), "{l}");
+        assert!(!cells.contains(&"0") && !l.contains("0 ns"), "{l}");
+    }
+    let order = s.lines().find(|l| l.starts_with("order ack")).unwrap();
+    assert!(order.contains("yes") && !order.contains('—'), "{order}");
+    r.latency[0].phases[1].stats = None;
+    let s = r.summary();
+    let during = s
+        .lines()
+        .skip_while(|l| !l.starts_with("order ack"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        during.contains("during") && during.contains('—'),
+        "{during}"
+    );
+    assert_eq!(r.latency[0].phases[1].phase, Phase::During);
+}
