@@ -4,8 +4,11 @@
 //! chaos runs all go through it, so every run leaves the same files and is judged the same
 //! way: `history.jsonl` in `target/harness/runs/<name>/`, and a verdict naming its evidence.
 //!
-//! Known gaps: the report files (report.json, JUnit) are written by `harness::report` from
-//! [`Judged`]; one workload account per run.
+//! [`Run::finish`] writes `report.json` and `junit.xml` beside the history and returns the
+//! report, whose summary names each check's evidence, the latency table, the seed and the
+//! command that replays the run.
+//!
+//! Known gaps: one workload account per run.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -15,10 +18,11 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::check::{self, Check, DbState, Observations, Verdict};
+use crate::check::{self, Check, DbState, LatencyCheck, Observations, Verdict};
 use crate::history::{self, HistoryError, Recorder, HISTORY_FILE};
 use crate::observe::{Convergence, ObserveError, Observer};
-use crate::platform::Endpoints;
+use crate::platform::{Endpoints, Platform};
+use crate::report::{Report, ReportError, RunInfo};
 use crate::workload::{
     self, GrpcOrders, PlannedOp, Reply, SharedRecorder, WorkloadError, WorkloadResult, WorkloadSpec,
 };
@@ -45,6 +49,8 @@ pub enum RunError {
     Observe(#[from] ObserveError),
     #[error(transparent)]
     Workload(#[from] WorkloadError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
 }
 
 /// Where runs keep their files: `HARNESS_RUNS_DIR`, else `<target>/harness/runs`.
@@ -61,6 +67,7 @@ pub fn runs_dir() -> PathBuf {
 /// A run in progress.
 pub struct Run {
     dir: PathBuf,
+    info: RunInfo,
     endpoints: Endpoints,
     recorder: SharedRecorder<BufWriter<File>>,
     observer: Observer,
@@ -74,14 +81,21 @@ pub struct Run {
 pub struct Judged {
     pub dir: PathBuf,
     pub verdict: Verdict,
+    pub report: Report,
     pub convergence: Convergence,
     pub observations: Observations,
     pub workloads: Vec<WorkloadResult>,
 }
 
 impl Run {
-    /// Starts run `name` (its directory is replaced) against the platform at `endpoints`.
-    pub async fn begin(name: &str, endpoints: &Endpoints) -> Result<Self, RunError> {
+    /// Starts run `name` (its directory is replaced) against `platform`; `replay_command` is
+    /// what the report says replays it (`HARNESS_SEED=<seed>` is prepended).
+    pub async fn begin(
+        name: &str,
+        platform: &Platform,
+        replay_command: &str,
+    ) -> Result<Self, RunError> {
+        let endpoints = platform.endpoints();
         let dir = runs_dir().join(name);
         let made = match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -93,9 +107,21 @@ impl Run {
         })?;
         let observer = Observer::connect(endpoints).await?;
         let initial = observer.initial().await?;
+        let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+        let info = RunInfo {
+            name: name.to_owned(),
+            run_dir: dir.clone(),
+            seed: platform.seed(),
+            replay_command: format!("HARNESS_SEED={} {replay_command}", platform.seed()),
+            started: now,
+            finished: now,
+            images: platform.images().clone(),
+            schedule: Vec::new(),
+        };
         Ok(Self {
             recorder: Arc::new(Mutex::new(Recorder::create(&dir)?)),
             dir,
+            info,
             endpoints: endpoints.clone(),
             observer,
             initial,
@@ -132,9 +158,14 @@ impl Run {
         Ok(workload::perform(op, orders, &self.recorder, OP_TIMEOUT).await?)
     }
 
-    /// Settles, reads the final state and judges it with `check` plus convergence. A history
-    /// that cannot be read back makes the verdict unknown, never valid.
-    pub async fn finish(self, check: &dyn Check) -> Result<Judged, RunError> {
+    /// Settles, reads the final state and judges it with `check` plus convergence, then writes
+    /// the report (its latency table against `budgets`). A history that cannot be read back
+    /// makes the verdict unknown, never valid.
+    pub async fn finish(
+        mut self,
+        check: &dyn Check,
+        budgets: &LatencyCheck,
+    ) -> Result<Judged, RunError> {
         self.recorder
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -156,9 +187,16 @@ impl Run {
             Err(e) => Verdict::unreadable_history(e),
         };
         let verdict = Verdict::all("run", vec![convergence.verdict(), judged]);
+        self.info.finished = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+        if let Ok(h) = &history {
+            self.info.schedule = h.timeline.windows().to_vec();
+        }
+        let report = Report::new(self.info, &verdict, &observations.latency, budgets);
+        report.write(&self.dir)?;
         Ok(Judged {
             dir: self.dir,
             verdict,
+            report,
             convergence,
             observations,
             workloads: self.workloads,

@@ -91,7 +91,8 @@ impl TradingWorld {
             platform.seed(),
             name
         );
-        self.run = Some(Run::begin(&name, platform.endpoints()).await?);
+        let replay = format!("cargo test --test features -- --name {:?}", self.scenario);
+        self.run = Some(Run::begin(&name, &platform, &replay).await?);
         self.platform = Some(platform);
         Ok(())
     }
@@ -118,22 +119,22 @@ impl TradingWorld {
                 .run
                 .take()
                 .ok_or_else(|| anyhow!("nothing to judge: the platform never started"))?;
+            let base = self
+                .budgets
+                .get(&Phase::Before)
+                .copied()
+                .unwrap_or_default();
+            let mut latency = LatencyCheck::new(base);
+            for (phase, b) in &self.budgets {
+                latency = latency.with_phase(*phase, *b);
+            }
             let checks = if self.budgets_set {
-                let base = self
-                    .budgets
-                    .get(&Phase::Before)
-                    .copied()
-                    .unwrap_or_default();
-                let mut latency = LatencyCheck::new(base);
-                for (phase, b) in &self.budgets {
-                    latency = latency.with_phase(*phase, *b);
-                }
-                check::standard(latency)
+                check::standard(latency.clone())
             } else {
                 check::safety("all")
             };
-            let judged = run.finish(&checks).await?;
-            println!("run directory {}", judged.dir.display());
+            let judged = run.finish(&checks, &latency).await?;
+            println!("{}", judged.report.summary());
             self.judged = Some(judged);
         }
         Ok(self.judged.as_ref().expect("judged above"))

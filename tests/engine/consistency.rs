@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use harness::check::{self, Outcome};
+use harness::check::{self, LatencyCheck, Outcome};
 use harness::run::Run;
 use harness::workload::{Intent, Mix, WorkloadSpec};
 
@@ -17,7 +17,8 @@ const RATE_PER_S: f64 = 500.0;
 async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
     let p = platform("000001", &[]).await;
     let seed = p.seed();
-    let mut run = Run::begin(&format!("engine-consistency-{}", p.run_id()), p.endpoints())
+    let replay = "cargo test --test engine ten_thousand_orders";
+    let mut run = Run::begin(&format!("engine-consistency-{}", p.run_id()), &p, replay)
         .await
         .unwrap();
     let spec = WorkloadSpec::new("000001", RATE_PER_S, OPERATIONS, seed).with_mix(Mix {
@@ -47,7 +48,11 @@ async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
     let dups = w.tally(Intent::Duplicate);
     assert!(dups.sent > 100 && dups.ok == dups.sent, "{dups:?}");
 
-    let judged = run.finish(&check::safety("engine")).await.unwrap();
+    let judged = run
+        .finish(&check::safety("engine"), &LatencyCheck::default())
+        .await
+        .unwrap();
+    println!("{}", judged.report.summary());
     assert_eq!(
         judged.verdict.outcome,
         Outcome::Valid,

@@ -48,7 +48,8 @@ impl PlatformBuilder {
         self
     }
 
-    /// The run's seed (fault proxy randomness, and later workload and faults); random if unset.
+    /// The run's seed (fault proxy randomness, workload and faults); else `HARNESS_SEED`, else
+    /// random. Replaying a failed run sets `HARNESS_SEED` to its seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -89,7 +90,14 @@ impl PlatformBuilder {
         }
         let images = self.resolve_images(&docker).await?;
         let publish = self.check_publish_ports()?;
-        let seed = self.seed.unwrap_or_else(rand::random);
+        let seed = match (self.seed, std::env::var("HARNESS_SEED")) {
+            (Some(seed), _) => seed,
+            (None, Ok(text)) => text.trim().parse().map_err(|_| Error::Config {
+                field: "HARNESS_SEED".into(),
+                reason: format!("{text:?} is not an unsigned integer"),
+            })?,
+            (None, Err(_)) => rand::random(),
+        };
         let run = format!("{:08x}", rand::random::<u32>());
         let ctx = RunContext {
             run: run.clone(),
@@ -119,7 +127,7 @@ impl PlatformBuilder {
         let outcome = launch.run(&mut started).await;
         guard.armed = false;
         match outcome {
-            Ok(endpoints) => Ok(Platform::new(run, seed, endpoints, started)),
+            Ok(endpoints) => Ok(Platform::new(run, seed, endpoints, images, started)),
             Err(error) => {
                 drop(started);
                 if let Err(e) = sweep::remove_run(&docker, &run).await {

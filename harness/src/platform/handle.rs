@@ -18,6 +18,7 @@ pub struct Platform {
     run: String,
     seed: u64,
     endpoints: Endpoints,
+    images: BTreeMap<crate::images::Service, String>,
     containers: Vec<(String, ContainerAsync<GenericImage>)>,
     removed: bool,
 }
@@ -37,12 +38,14 @@ impl Platform {
         run: String,
         seed: u64,
         endpoints: Endpoints,
+        images: BTreeMap<crate::images::Service, String>,
         containers: Vec<(String, ContainerAsync<GenericImage>)>,
     ) -> Self {
         Self {
             run,
             seed,
             endpoints,
+            images,
             containers,
             removed: false,
         }
@@ -60,6 +63,11 @@ impl Platform {
 
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// The image each service runs.
+    pub fn images(&self) -> &BTreeMap<crate::images::Service, String> {
+        &self.images
     }
 
     pub fn endpoints(&self) -> &Endpoints {
