@@ -9,6 +9,7 @@ use std::fmt;
 use anyhow::{anyhow, bail, Context, Result};
 use cucumber::World;
 use harness::check::{self, LatencyBudgets, LatencyCheck};
+use harness::fault::Nemesis;
 use harness::history::Phase;
 use harness::platform::EngineSpec;
 use harness::run::{Judged, Run};
@@ -24,6 +25,8 @@ pub struct TradingWorld {
     pub defects: Vec<String>,
     pub platform: Option<Platform>,
     pub run: Option<Run>,
+    /// Faults on this platform, recorded in the run's history; healed before judging.
+    pub nemesis: Option<Nemesis<'static>>,
     /// Budgets set by the scenario, per phase; none set means only the safety checks judge.
     pub budgets: BTreeMap<Phase, LatencyBudgets>,
     pub budgets_set: bool,
@@ -55,6 +58,7 @@ impl TradingWorld {
             defects: Vec::new(),
             platform: None,
             run: None,
+            nemesis: None,
             budgets: BTreeMap::new(),
             budgets_set: false,
             replies: BTreeMap::new(),
@@ -92,7 +96,9 @@ impl TradingWorld {
             name
         );
         let replay = format!("cargo test --test features -- --name {:?}", self.scenario);
-        self.run = Some(Run::begin(&name, &platform, &replay).await?);
+        let run = Run::begin(&name, &platform, &replay).await?;
+        self.nemesis = Some(Nemesis::detached(&platform).record_into(run.recorder()));
+        self.run = Some(run);
         self.platform = Some(platform);
         Ok(())
     }
@@ -101,6 +107,25 @@ impl TradingWorld {
         self.platform
             .as_ref()
             .ok_or_else(|| anyhow!("no platform: start it with \"Given the platform is running\""))
+    }
+
+    pub fn nemesis(&mut self) -> Result<&mut Nemesis<'static>> {
+        if self.judged.is_some() {
+            bail!("the run was already judged: faults must come before the first check");
+        }
+        self.nemesis
+            .as_mut()
+            .ok_or_else(|| anyhow!("no platform: start it with \"Given the platform is running\""))
+    }
+
+    /// The run and the nemesis at once, for a workload with a fault in its middle.
+    pub fn run_and_nemesis(&mut self) -> Result<(&mut Run, &mut Nemesis<'static>)> {
+        self.nemesis()?;
+        self.run_mut()?;
+        match (self.run.as_mut(), self.nemesis.as_mut()) {
+            (Some(r), Some(n)) => Ok((r, n)),
+            _ => bail!("no platform: start it with \"Given the platform is running\""),
+        }
     }
 
     pub fn run_mut(&mut self) -> Result<&mut Run> {
@@ -115,6 +140,11 @@ impl TradingWorld {
     /// The judged run, judging it now (settle, final reads, checks) if no step did yet.
     pub async fn judged(&mut self) -> Result<&Judged> {
         if self.judged.is_none() {
+            if let Some(n) = self.nemesis.as_mut() {
+                n.heal_all()
+                    .await
+                    .context("healing every fault before judging")?;
+            }
             let run = self
                 .run
                 .take()
@@ -143,6 +173,11 @@ impl TradingWorld {
     /// Removes the platform (or keeps it, on failure, when asked to).
     pub async fn finish_scenario(&mut self, failed: bool) {
         let scenario = self.scenario.clone();
+        if let Some(mut n) = self.nemesis.take() {
+            if let Err(e) = n.heal_all().await {
+                eprintln!("scenario {:?}: healing failed: {e:#}", self.scenario);
+            }
+        }
         let Some(platform) = self.platform.take() else {
             return;
         };

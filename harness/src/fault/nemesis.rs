@@ -69,7 +69,8 @@ struct Active {
 /// Injects and heals faults on one platform; heals what is left when dropped.
 #[must_use = "dropping the nemesis heals every active fault"]
 pub struct Nemesis<'p> {
-    _platform: &'p Platform,
+    /// Ties the nemesis to the platform it acts on (see [`Nemesis::detached`]).
+    _platform: std::marker::PhantomData<&'p Platform>,
     ctx: Context,
     active: Vec<Active>,
     next_id: u64,
@@ -89,7 +90,20 @@ impl<'p> Nemesis<'p> {
     /// after a heal.
     pub fn new(platform: &'p Platform) -> Self {
         Self {
-            _platform: platform,
+            _platform: std::marker::PhantomData,
+            ctx: Context::of(platform, Duration::from_secs(60)),
+            active: Vec::new(),
+            next_id: 1,
+            log: None,
+        }
+    }
+
+    /// A nemesis not tied to the platform's lifetime, for holders that keep both side by side
+    /// (a cucumber World). Heal it (or drop it) before the platform is shut down: healing a
+    /// removed platform fails, naming the fault.
+    pub fn detached(platform: &Platform) -> Nemesis<'static> {
+        Nemesis {
+            _platform: std::marker::PhantomData,
             ctx: Context::of(platform, Duration::from_secs(60)),
             active: Vec::new(),
             next_id: 1,

@@ -1,7 +1,8 @@
 //! Step definitions, one file per domain concept: the platform, workloads, single orders,
-//! checks and latency budgets.
+//! faults, checks and latency budgets.
 
 pub mod checks;
+pub mod faults;
 pub mod latency;
 pub mod orders;
 pub mod platform;

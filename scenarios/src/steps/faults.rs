@@ -1,0 +1,110 @@
+//! Steps that inject and heal faults through the nemesis, on their own or while a workload
+//! runs. Faults are the fault module's data (`harness::fault::Fault`, JSON in a doc string);
+//! the common ones have their own sentences. Every fault is healed before the run is judged.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use cucumber::gherkin::Step;
+use cucumber::when;
+use harness::fault::Fault;
+
+use crate::params::DurationParam;
+use crate::TradingWorld;
+
+async fn inject(w: &mut TradingWorld, fault: Fault) -> Result<()> {
+    let nemesis = w.nemesis()?;
+    let injected = nemesis.inject(&fault).await?;
+    println!("injected {}", injected.fault());
+    Ok(())
+}
+
+fn doc_fault(step: &Step) -> Result<Fault> {
+    let text = step.docstring.as_ref().ok_or_else(|| {
+        anyhow!(
+            "line {}: the step needs the fault as a JSON doc string",
+            step.position.line
+        )
+    })?;
+    Fault::from_json(text).with_context(|| format!("the fault at line {}", step.position.line + 1))
+}
+
+#[when("this fault is injected:")]
+async fn this_fault(w: &mut TradingWorld, step: &Step) -> Result<()> {
+    let fault = doc_fault(step)?;
+    inject(w, fault).await
+}
+
+#[when("the engine is killed")]
+async fn kill_engine(w: &mut TradingWorld) -> Result<()> {
+    inject(
+        w,
+        Fault::Kill {
+            service: "engine".into(),
+        },
+    )
+    .await
+}
+
+#[when(expr = "the CTP front delays its returns by {duration}")]
+async fn delay_returns(w: &mut TradingWorld, d: DurationParam) -> Result<()> {
+    inject(
+        w,
+        Fault::DelayReturns {
+            ms: d.0.as_millis() as u64,
+        },
+    )
+    .await
+}
+
+#[when(expr = "the CTP front disconnects with reason {word}")]
+async fn disconnect(w: &mut TradingWorld, reason: String) -> Result<()> {
+    let code = match reason.strip_prefix("0x") {
+        Some(hex) => i32::from_str_radix(hex, 16),
+        None => reason.parse(),
+    }
+    .map_err(|_| anyhow!("reason {reason:?} is not a number (e.g. 0x1001)"))?;
+    inject(
+        w,
+        Fault::FrontDisconnect {
+            reason: code,
+            session_id: None,
+        },
+    )
+    .await
+}
+
+#[when("every fault is healed")]
+async fn heal_all(w: &mut TradingWorld) -> Result<()> {
+    w.nemesis()?.heal_all().await?;
+    Ok(())
+}
+
+#[when(expr = "{int} orders are sent at {int} per second with this fault after {duration}:")]
+async fn orders_with_fault(
+    w: &mut TradingWorld,
+    operations: u64,
+    rate: u64,
+    after: DurationParam,
+    step: &Step,
+) -> Result<()> {
+    let fault = doc_fault(step)?;
+    if after.0 >= Duration::from_secs_f64(operations as f64 / rate.max(1) as f64) {
+        bail!("the fault comes after the last order: {:?}", after.0);
+    }
+    let seed = w.platform()?.seed();
+    let spec = harness::workload::WorkloadSpec::new(&w.investor, rate as f64, operations, seed);
+    let (run, nemesis) = w.run_and_nemesis()?;
+    let (result, injected) = tokio::join!(run.workload(&spec), async {
+        tokio::time::sleep(after.0).await;
+        nemesis.inject(&fault).await
+    });
+    let injected = injected?;
+    println!("injected {} during the workload", injected.fault());
+    let r = result?;
+    println!(
+        "workload: {} sent, {:?}, refusals {:?}",
+        r.sent, r.by_intent, r.fail_codes
+    );
+    Ok(())
+}
