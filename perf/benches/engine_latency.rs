@@ -2,7 +2,8 @@
 //! reply) at 1,000 orders/s, open loop, timed from each order's intended send time so a stall
 //! counts against every order it delays (coordinated omission corrected), into an
 //! HdrHistogram; then the engine's own `order_processing_latency_ns`,
-//! `tick_processing_latency_ns` and `trade_return_latency_ns` from /metrics. Measures and
+//! `order_commit_latency_ns` (the PostgreSQL part), `tick_processing_latency_ns` and
+//! `trade_return_latency_ns` from /metrics, and the mean group-commit batch. Measures and
 //! prints; never asserts.
 //!
 //! Runs against a running engine: `ENGINE_BENCH_GRPC` (default 127.0.0.1:50051),
@@ -129,6 +130,7 @@ async fn main() -> Result<()> {
         .await?;
     for name in [
         "order_processing_latency_ns",
+        "order_commit_latency_ns",
         "tick_processing_latency_ns",
         "trade_return_latency_ns",
     ] {
@@ -137,6 +139,20 @@ async fn main() -> Result<()> {
             prom_quantile(&text, name, 0.5),
             prom_quantile(&text, name, 0.99),
             prom_quantile(&text, name, 0.999)
+        );
+    }
+    let counter = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    if let (Some(orders), Some(batches)) = (
+        counter("orders_processed_total"),
+        counter("order_commit_batches_total"),
+    ) {
+        println!(
+            "engine group commits: {batches} for {orders} orders (mean batch {:.1})",
+            orders / batches.max(1.0)
         );
     }
     if let Some(platform) = platform {
