@@ -233,6 +233,7 @@ impl Fault {
             Fault::All { faults } => faults
                 .iter()
                 .map(Fault::target)
+                .filter(|t| !t.is_empty())
                 .collect::<Vec<_>>()
                 .join(","),
             Fault::Latency { link, stream, .. }
