@@ -15,7 +15,7 @@ use contract::model::{Offset, OrderStatus, Side};
 use contract::trading::v1 as pb;
 use mock_ctp::protocol::{Direction, InputOrder, InputOrderAction, Order, Private, Trade};
 
-use crate::book::{Book, PosiDir};
+use crate::book::{cents, Book, PosiDir};
 use crate::convert::{now_us, order_event, order_pb, trade_event, trade_pb, TradeRec};
 use crate::engine::Engine;
 use crate::order_state;
@@ -284,10 +284,13 @@ fn on_trade(
         let release = inst.margin(o.limit_price, vol).min(o.frozen_margin);
         frozen_d -= release;
         let m = inst.margin(f.price, vol);
-        curr_d += m;
         let pos = book.position_mut(&o.account_id, &o.instrument_id, dir);
         pos.today += vol;
+        // The account moves by the change of the position's margin as persisted (in cents),
+        // so that it always equals the sum of its positions' rows, however many fills.
+        let before_c = cents(pos.margin);
         pos.margin += m;
+        curr_d += cents(pos.margin) - before_c;
         pos.open_pending -= vol;
         if let Some(r) = book.orders.get_mut(&id) {
             r.frozen_margin -= release;
@@ -305,8 +308,9 @@ fn on_trade(
         pos.close_pending -= vol;
         if before > 0 {
             let release = pos.margin * f64::from(vol) / f64::from(before);
+            let before_c = cents(pos.margin);
             pos.margin -= release;
-            curr_d -= release;
+            curr_d += cents(pos.margin) - before_c;
         }
     }
     if let Some(a) = book.accounts.get_mut(&o.account_id) {

@@ -15,13 +15,13 @@ const RATE_PER_S: f64 = 500.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
-    let p = platform("000001", &[]).await;
+    let p = platform("000003", &[]).await;
     let seed = p.seed();
     let replay = "cargo test --test engine ten_thousand_orders";
     let mut run = Run::begin(&format!("engine-consistency-{}", p.run_id()), &p, replay)
         .await
         .unwrap();
-    let spec = WorkloadSpec::new("000001", RATE_PER_S, OPERATIONS, seed).with_mix(Mix {
+    let spec = WorkloadSpec::new("000003", RATE_PER_S, OPERATIONS, seed).with_mix(Mix {
         cancel: 0.05,
         duplicate: 0.03,
         risk_reject: 0.02,
@@ -39,7 +39,7 @@ async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
         orders.info, 0,
         "unknown outcomes on a healthy engine: {w:?}"
     );
-    assert!(orders.ok > 9_000, "{orders:?}");
+    assert!(orders.ok > 8_500 && orders.fail == 0, "{orders:?}");
     let rejects = w.tally(Intent::RiskReject);
     assert!(
         rejects.sent > 100 && rejects.fail == rejects.sent,
