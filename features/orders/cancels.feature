@@ -11,7 +11,8 @@ Feature: Cancels
     And every check is valid
 
   Scenario: cancels racing partial fills
-    Given the platform is running
+    Given the engine trades as investor "000003"
+    And the platform is running
     When a workload runs:
       | rate_per_s  | 200           |
       | operations  | 1500          |

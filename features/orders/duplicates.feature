@@ -13,7 +13,8 @@ Feature: Duplicate submissions
     And every check is valid
 
   Scenario: duplicates inside a flow return the original
-    Given the platform is running
+    Given the engine trades as investor "000003"
+    And the platform is running
     When a workload runs:
       | rate_per_s | 200  |
       | operations | 1500 |

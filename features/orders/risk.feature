@@ -20,7 +20,8 @@ Feature: Pre-trade risk
     And every check is valid
 
   Scenario: risk breaches inside a flow are all refused
-    Given the platform is running
+    Given the engine trades as investor "000003"
+    And the platform is running
     When a workload runs:
       | rate_per_s  | 200  |
       | operations  | 1500 |

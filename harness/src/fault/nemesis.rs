@@ -206,15 +206,27 @@ impl<'p> Nemesis<'p> {
         }
     }
 
-    /// Heals every active fault, newest first, attempting each whatever the others do; the
+    /// Heals every active fault, links before processes and newest first within each,
+    /// attempting each whatever the others do; the
     /// error lists every fault that could not be healed.
     pub async fn heal_all(&mut self) -> Result<()> {
         let mut failures = Vec::new();
-        let mut at = self.active.len();
-        while at > 0 {
-            at -= 1;
-            if let Err(e) = self.heal_at(at).await {
-                failures.push(e);
+        // Links, partitions and the exchange first, then processes (newest first in each
+        // pass): a service started again must find its dependencies reachable.
+        for processes in [false, true] {
+            let mut at = self.active.len();
+            while at > 0 {
+                at -= 1;
+                let is_process = matches!(
+                    self.active[at].fault,
+                    Fault::Kill { .. } | Fault::Stop { .. } | Fault::Pause { .. }
+                );
+                if is_process != processes {
+                    continue;
+                }
+                if let Err(e) = self.heal_at(at).await {
+                    failures.push(e);
+                }
             }
         }
         match failures.is_empty() {

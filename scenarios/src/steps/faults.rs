@@ -108,3 +108,49 @@ async fn orders_with_fault(
     );
     Ok(())
 }
+
+/// A table of `after | fault` rows (`after` a duration from the workload's start, `fault` the
+/// fault's JSON), injected in order while the orders flow.
+#[when(expr = "{int} orders are sent at {int} per second with these faults:")]
+async fn orders_with_faults(
+    w: &mut TradingWorld,
+    operations: u64,
+    rate: u64,
+    step: &Step,
+) -> Result<()> {
+    let table = step.table.as_ref().ok_or_else(|| {
+        anyhow!(
+            "line {}: the step needs an after | fault table",
+            step.position.line
+        )
+    })?;
+    let mut plan = Vec::new();
+    for (k, row) in table.rows.iter().enumerate() {
+        let line = step.position.line + 1 + k;
+        let [after, fault] = row.as_slice() else {
+            bail!("line {line}: a row needs two cells, after | fault");
+        };
+        let after: DurationParam = after.parse().map_err(|e| anyhow!("line {line}: {e}"))?;
+        let fault = Fault::from_json(fault).with_context(|| format!("the fault at line {line}"))?;
+        plan.push((after.0, fault));
+    }
+    let seed = w.platform()?.seed();
+    let spec = harness::workload::WorkloadSpec::new(&w.investor, rate as f64, operations, seed);
+    let (run, nemesis) = w.run_and_nemesis()?;
+    let (result, injected) = tokio::join!(run.workload(&spec), async {
+        let start = tokio::time::Instant::now();
+        for (after, fault) in &plan {
+            tokio::time::sleep_until(start + *after).await;
+            let i = nemesis.inject(fault).await?;
+            println!("injected {} during the workload", i.fault());
+        }
+        Ok::<(), harness::fault::FaultError>(())
+    });
+    injected?;
+    let r = result?;
+    println!(
+        "workload: {} sent, {:?}, refusals {:?}",
+        r.sent, r.by_intent, r.fail_codes
+    );
+    Ok(())
+}
