@@ -50,7 +50,11 @@ pub async fn graceful_shutdown_under_load_drains_and_keeps_every_ack(env: &Env) 
     let mut acked = Vec::new();
     let mut refusals: HashMap<Code, usize> = HashMap::new();
     for s in sends {
-        match s.await? {
+        // Bounded: a submission the engine never answers is a failure, not a hang.
+        let reply = tokio::time::timeout(SHUTDOWN_BUDGET, s)
+            .await
+            .map_err(|_| anyhow::anyhow!("a submission got no reply within {SHUTDOWN_BUDGET:?}"))?;
+        match reply? {
             Ok(r) => match r.into_inner().order {
                 Some(o) => acked.push(o.order_id),
                 None => bail!("an acknowledgement without an order"),
