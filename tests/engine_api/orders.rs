@@ -123,15 +123,26 @@ pub async fn a_resting_order_is_cancelled(env: &Env) -> Result<()> {
         o.volume_traded == 0,
         "a cancelled resting order traded: {o:?}"
     );
-    let status: String = env
-        .pg
-        .query_one(
-            "SELECT status FROM orders WHERE order_id = $1",
-            &[&placed.order_id],
-        )
-        .await?
-        .get(0);
-    ensure!(status == "canceled", "postgresql says {status}");
+    // The engine answers from its book; the row follows with the return's commit.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let status: String = env
+            .pg
+            .query_one(
+                "SELECT status FROM orders WHERE order_id = $1",
+                &[&placed.order_id],
+            )
+            .await?
+            .get(0);
+        if status == "canceled" || std::time::Instant::now() >= deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    ensure!(
+        status == "canceled",
+        "postgresql says {status} 10 s after the cancel"
+    );
     let again = env
         .grpc
         .clone()

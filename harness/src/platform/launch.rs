@@ -71,7 +71,20 @@ impl Launch<'_> {
             container: self.ctx.container_name(&role.name),
             source: Box::new(e),
         })?;
-        let ip = container_ip(self.docker, container.id(), &self.ctx.network).await?;
+        let ip = match container_ip(self.docker, container.id(), &self.ctx.network).await {
+            Ok(ip) => ip,
+            // A container that exited at once has no address: say so, with its output.
+            Err(e) if !super::docker_ops::is_running(self.docker, container.id()).await => {
+                return Err(Error::NotReady {
+                    service: role.name.clone(),
+                    container: self.ctx.container_name(&role.name),
+                    timeout_s: 0,
+                    last_error: format!("the container exited at start ({e})"),
+                    logs: super::docker_ops::logs_tail(self.docker, container.id(), 20).await,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         Ok((role.name, container, ip))
     }
 
