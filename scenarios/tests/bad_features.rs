@@ -9,7 +9,24 @@ use cucumber::writer::{self, Coloring};
 use cucumber::{World as _, WriterExt as _};
 use scenarios::TradingWorld;
 
-async fn run(feature: &str) -> (bool, usize, usize, String) {
+/// Runs `feature` on a thread with a large stack: cucumber's futures in a debug build overflow
+/// a test thread's default 2 MiB.
+fn run(feature: &'static str) -> (bool, usize, usize, String) {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(run_async(feature))
+        })
+        .expect("a thread")
+        .join()
+        .expect("the feature run does not panic")
+}
+
+async fn run_async(feature: &str) -> (bool, usize, usize, String) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/bad")
         .join(feature);
@@ -35,34 +52,34 @@ async fn run(feature: &str) -> (bool, usize, usize, String) {
     )
 }
 
-#[tokio::test]
-async fn an_unknown_step_fails_naming_its_file_and_line() {
-    let (failed, _, failed_steps, text) = run("unknown_step.feature").await;
+#[test]
+fn an_unknown_step_fails_naming_its_file_and_line() {
+    let (failed, _, failed_steps, text) = run("unknown_step.feature");
     assert!(failed, "{text}");
     assert_eq!(failed_steps, 1, "{text}");
     assert!(text.contains("unknown_step.feature:5"), "{text}");
     assert!(text.contains("the moon is full"), "{text}");
 }
 
-#[tokio::test]
-async fn a_feature_that_does_not_parse_fails_naming_it() {
-    let (failed, parsing, _, text) = run("unparsable.feature").await;
+#[test]
+fn a_feature_that_does_not_parse_fails_naming_it() {
+    let (failed, parsing, _, text) = run("unparsable.feature");
     assert!(failed || parsing > 0, "{text}");
     assert_eq!(parsing, 1, "{text}");
     assert!(text.contains("unparsable.feature"), "{text}");
 }
 
-#[tokio::test]
-async fn a_negative_budget_fails_naming_the_value() {
-    let (failed, _, _, text) = run("bad_budget.feature").await;
+#[test]
+fn a_negative_budget_fails_naming_the_value() {
+    let (failed, _, _, text) = run("bad_budget.feature");
     assert!(failed, "{text}");
     assert!(text.contains("bad_budget.feature:4"), "{text}");
     assert!(text.contains("not a positive duration"), "{text}");
 }
 
-#[tokio::test]
-async fn an_unknown_check_fails_listing_the_known_ones() {
-    let (failed, _, _, text) = run("bad_check.feature").await;
+#[test]
+fn an_unknown_check_fails_listing_the_known_ones() {
+    let (failed, _, _, text) = run("bad_check.feature");
     assert!(failed, "{text}");
     assert!(text.contains("no_such_check"), "{text}");
     assert!(text.contains("no_lost_order"), "{text}");

@@ -3,6 +3,9 @@
 use anyhow::{anyhow, bail, Context, Result};
 use cucumber::gherkin::Step;
 use cucumber::{then, when};
+use std::collections::BTreeMap;
+
+use harness::history;
 use harness::workload::{Intent, Mix, Tally, WorkloadSpec};
 
 use crate::TradingWorld;
@@ -102,19 +105,34 @@ async fn all_acked(w: &mut TradingWorld) -> Result<()> {
     Ok(())
 }
 
+/// Every client_order_id submitted more than once was acknowledged as one order: the same
+/// order id each time, exactly one reply not marked duplicate (read from the history, since
+/// a resubmission may overtake its original on the way).
 #[then("every duplicate returned the original order")]
 async fn duplicates(w: &mut TradingWorld) -> Result<()> {
     let t = tally(w, Intent::Duplicate).await?;
-    let unexpected: Vec<&String> = w
-        .judged()
-        .await?
-        .workloads
-        .iter()
-        .flat_map(|r| &r.unexpected)
-        .filter(|u| u.starts_with("duplicate"))
-        .collect();
-    if t.sent == 0 || t.ok != t.sent || !unexpected.is_empty() {
-        bail!("duplicates: {t:?}; {unexpected:?}");
+    let dir = w.judged().await?.dir.clone();
+    let h = history::load(&dir.join(history::HISTORY_FILE))?;
+    let mut by_cid: BTreeMap<&str, Vec<&history::OpResult>> = BTreeMap::new();
+    for op in &h.operations {
+        if let (history::Op::Submit(s), history::Outcome::Ok(r)) = (&op.op, &op.outcome) {
+            by_cid
+                .entry(s.client_order_id.as_str())
+                .or_default()
+                .push(r);
+        }
+    }
+    let mut repeated = 0;
+    for (cid, replies) in by_cid.iter().filter(|(_, r)| r.len() > 1) {
+        repeated += 1;
+        let first = replies[0].order_id;
+        let fresh = replies.iter().filter(|r| !r.duplicate).count();
+        if first.is_none() || replies.iter().any(|r| r.order_id != first) || fresh != 1 {
+            bail!("client_order_id {cid} was answered as more than one order: {replies:?}");
+        }
+    }
+    if t.sent == 0 || t.ok != t.sent || repeated == 0 {
+        bail!("duplicates: {t:?}, {repeated} client ids submitted more than once");
     }
     Ok(())
 }
