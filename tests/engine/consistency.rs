@@ -8,7 +8,7 @@ use harness::check::{self, LatencyCheck, Outcome};
 use harness::run::Run;
 use harness::workload::{Intent, Mix, WorkloadSpec};
 
-use super::{explain, platform};
+use super::platform;
 
 const OPERATIONS: u64 = 10_000;
 const RATE_PER_S: f64 = 500.0;
@@ -58,7 +58,7 @@ async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
         Outcome::Valid,
         "seed {seed}, run dir {}:\n{}",
         judged.dir.display(),
-        explain(&judged.verdict)
+        judged.verdict.explain()
     );
     let db = &judged.observations.db;
     assert!(

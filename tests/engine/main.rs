@@ -6,7 +6,6 @@
 
 mod consistency;
 
-use harness::check::{Outcome, Verdict};
 use harness::platform::EngineSpec;
 use harness::{Platform, Topology};
 
@@ -22,29 +21,4 @@ pub async fn platform(investor: &str, defects: &[&str]) -> Platform {
         .start()
         .await
         .expect("the platform starts")
-}
-
-/// The verdict as a readable tree, for assertion messages.
-pub fn explain(v: &Verdict) -> String {
-    let mut out = format!("{} {:?}: {}\n", v.check, v.outcome, v.detail);
-    for c in &v.children {
-        for line in explain(c).lines() {
-            out.push_str(&format!("  {line}\n"));
-        }
-    }
-    if v.outcome != Outcome::Valid && !v.evidence.orders.is_empty() {
-        out.push_str(&format!(
-            "  evidence: {:?} {:?} first bad: {:?}\n",
-            v.evidence.orders, v.evidence.counts, v.evidence.first_bad
-        ));
-    }
-    out
-}
-
-/// The child verdict named `check`, searched through the tree.
-pub fn find<'a>(v: &'a Verdict, check: &str) -> Option<&'a Verdict> {
-    if v.check == check {
-        return Some(v);
-    }
-    v.children.iter().find_map(|c| find(c, check))
 }

@@ -40,8 +40,8 @@ macro_rules! scenarios {
     };
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_active_engine_honours_its_contract() {
+/// The platform with an active engine trading as [`INVESTOR`], and the clients of its API.
+async fn active() -> (Platform, support::Env) {
     let spec = EngineSpec {
         investor: INVESTOR.into(),
         ..EngineSpec::default()
@@ -54,6 +54,12 @@ async fn the_active_engine_honours_its_contract() {
     let env = support::Env::new(&platform)
         .await
         .expect("the engine answers");
+    (platform, env)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_active_engine_honours_its_contract() {
+    let (platform, env) = active().await;
     let mut failures = Vec::new();
     scenarios!(
         failures,
@@ -77,18 +83,7 @@ async fn the_active_engine_honours_its_contract() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "engine defect: graceful shutdown under load leaves submissions unanswered"]
 async fn graceful_shutdown_under_load_drains_within_30_s() {
-    let spec = EngineSpec {
-        investor: INVESTOR.into(),
-        ..EngineSpec::default()
-    };
-    let platform = Platform::builder()
-        .topology(Topology::single_dc().with_engine_spec(spec))
-        .start()
-        .await
-        .expect("the platform with the engine starts");
-    let env = support::Env::new(&platform)
-        .await
-        .expect("the engine answers");
+    let (platform, env) = active().await;
     let mut failures = Vec::new();
     scenarios!(
         failures,

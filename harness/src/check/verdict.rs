@@ -39,6 +39,34 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict as an indented tree, with the evidence of every verdict that is not
+    /// valid (for failure messages).
+    pub fn explain(&self) -> String {
+        let mut out = format!("{} {:?}: {}\n", self.check, self.outcome, self.detail);
+        if self.outcome != Outcome::Valid {
+            if let Some(first) = &self.evidence.first_bad {
+                out.push_str(&format!("  first bad: {first}\n"));
+            }
+            if !self.evidence.orders.is_empty() {
+                out.push_str(&format!("  orders: {}\n", self.evidence.orders.join(", ")));
+            }
+        }
+        for c in &self.children {
+            for line in c.explain().lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+        out
+    }
+
+    /// The verdict of the check named `check`, this one or any below it.
+    pub fn find(&self, check: &str) -> Option<&Verdict> {
+        if self.check == check {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(check))
+    }
+
     pub fn valid(check: &str, detail: impl Into<String>) -> Self {
         Self::new(check, Outcome::Valid, detail)
     }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::db::Db;
 use super::error::ObserveError;
+use super::exchange::admin_get;
 use crate::check::Verdict;
 use crate::platform::MockCtpEndpoint;
 
@@ -63,21 +64,7 @@ async fn exchange_last(
     ctp: &MockCtpEndpoint,
     investor: &str,
 ) -> Result<u64, ObserveError> {
-    let url = format!("{}/flows/{investor}/last", ctp.admin);
-    let err = |source| ObserveError::Exchange {
-        url: url.clone(),
-        source,
-    };
-    let last: Last = http
-        .get(&url)
-        .bearer_auth(&ctp.admin_token)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
+    let last: Last = admin_get(http, ctp, &format!("/flows/{investor}/last")).await?;
     Ok(last.last_seq)
 }
 

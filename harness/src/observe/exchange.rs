@@ -1,18 +1,24 @@
 //! The exchange-side ground truth: the mock CTP front's record of every order request and
-//! trade (`GET /record` of its admin API).
+//! trade (`GET /record` of its admin API), and the admin API's other reads.
+
+use serde::de::DeserializeOwned;
 
 use super::error::ObserveError;
 use crate::check::ExchangeRecord;
 use crate::platform::MockCtpEndpoint;
 
-pub async fn record(ctp: &MockCtpEndpoint) -> Result<ExchangeRecord, ObserveError> {
-    let url = format!("{}/record", ctp.admin);
+/// `GET {admin}{path}` with the admin token, as JSON.
+pub async fn admin_get<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    ctp: &MockCtpEndpoint,
+    path: &str,
+) -> Result<T, ObserveError> {
+    let url = format!("{}{path}", ctp.admin);
     let err = |source| ObserveError::Exchange {
         url: url.clone(),
         source,
     };
-    reqwest::Client::new()
-        .get(&url)
+    http.get(&url)
         .bearer_auth(&ctp.admin_token)
         .send()
         .await
@@ -21,4 +27,8 @@ pub async fn record(ctp: &MockCtpEndpoint) -> Result<ExchangeRecord, ObserveErro
         .json()
         .await
         .map_err(err)
+}
+
+pub async fn record(ctp: &MockCtpEndpoint) -> Result<ExchangeRecord, ObserveError> {
+    admin_get(&reqwest::Client::new(), ctp, "/record").await
 }

@@ -5,6 +5,7 @@
 use anyhow::{anyhow, bail, Result};
 use contract::model::{Offset, Side};
 use cucumber::{then, when};
+use harness::check::{Observations, OrderRow};
 use harness::history::{CancelOrder, SubmitOrder};
 use harness::workload::{Intent, PlannedOp, Reply};
 
@@ -131,16 +132,20 @@ fn same_order(w: &mut TradingWorld, label: String) -> Result<()> {
     Ok(())
 }
 
-#[then(expr = "the order {string} reached the exchange {int} time(s)")]
-async fn at_exchange(w: &mut TradingWorld, label: String, times: usize) -> Result<()> {
-    let cid = client_id(&label);
-    let obs = &w.judged().await?.observations;
-    let row = obs
-        .db
+/// The PostgreSQL row of a labelled order.
+fn order_row<'a>(obs: &'a Observations, label: &str) -> Result<&'a OrderRow> {
+    let cid = client_id(label);
+    obs.db
         .orders
         .iter()
         .find(|o| o.client_order_id == cid)
-        .ok_or_else(|| anyhow!("order {label:?} ({cid}) is not in postgresql"))?;
+        .ok_or_else(|| anyhow!("order {label:?} ({cid}) is not in postgresql"))
+}
+
+#[then(expr = "the order {string} reached the exchange {int} time(s)")]
+async fn at_exchange(w: &mut TradingWorld, label: String, times: usize) -> Result<()> {
+    let obs = &w.judged().await?.observations;
+    let row = order_row(obs, &label)?;
     let n = obs
         .exchange
         .orders
@@ -158,14 +163,8 @@ async fn at_exchange(w: &mut TradingWorld, label: String, times: usize) -> Resul
 
 #[then(expr = "the order {string} ended {word}")]
 async fn ended(w: &mut TradingWorld, label: String, status: String) -> Result<()> {
-    let cid = client_id(&label);
     let obs = &w.judged().await?.observations;
-    let row = obs
-        .db
-        .orders
-        .iter()
-        .find(|o| o.client_order_id == cid)
-        .ok_or_else(|| anyhow!("order {label:?} ({cid}) is not in postgresql"))?;
+    let row = order_row(obs, &label)?;
     if row.status.as_str() != status {
         bail!("order {label:?} ended {}, expected {status}", row.status);
     }
