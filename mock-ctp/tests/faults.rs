@@ -201,6 +201,26 @@ async fn hang_longer_than_the_heartbeat_timeout_disconnects_with_0x2001() {
 }
 
 #[tokio::test]
+async fn a_cleared_hang_answers_at_once() {
+    let srv = server().await;
+    let (c, mut ev, _) = trader(&srv).await;
+    post(&srv, "/faults/hang", json!({"ms": 60_000})).await;
+    c.req_order_insert(&buy("rb2410", 1, 3600.0, 1), 0).await;
+    let quiet = ev
+        .wait_for(Duration::from_millis(300), |e| match e {
+            TraderEvent::OnRtnOrder(p) => Some(p.field.order_status),
+            _ => None,
+        })
+        .await;
+    assert_eq!(quiet, None, "a hung front answers nothing");
+    post(&srv, "/faults/clear", json!({})).await;
+    // Healing ends the hang now, not when its hour would have run out.
+    let o = final_order(&mut ev, "1").await;
+    assert_eq!(o.order_status, OrderStatus::AllTraded);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
 async fn delayed_returns_arrive_late() {
     let srv = server().await;
     let (c, mut ev, _) = trader(&srv).await;
@@ -213,6 +233,32 @@ async fn delayed_returns_arrive_late() {
         "{:?}",
         t0.elapsed()
     );
+    srv.shutdown().await;
+}
+
+/// Late returns hold up only the flow: a query sent after an order is answered at once, with
+/// the order in it, before the order's own return (what a reconciling client sees).
+#[tokio::test]
+async fn a_query_overtakes_delayed_returns() {
+    let srv = server().await;
+    let (c, mut ev, _) = trader(&srv).await;
+    post(&srv, "/faults/delay-returns", json!({"ms": 2000})).await;
+    c.req_order_insert(&buy("rb2410", 1, 3600.0, 1), 0).await;
+    c.req_qry_order(&QryFilter::default(), 7).await;
+    let first = ev
+        .wait_for(WAIT, |e| match e {
+            TraderEvent::OnRspQryOrder(r) => Some(Some(r.field.clone())),
+            TraderEvent::OnRtnOrder(_) => Some(None),
+            _ => None,
+        })
+        .await
+        .expect("a query answer or a return");
+    let row = first.expect("the query was answered before the delayed return");
+    assert_eq!(
+        row.expect("the order is in the answer").order_ref.trim(),
+        "1"
+    );
+    final_order(&mut ev, "1").await;
     srv.shutdown().await;
 }
 

@@ -325,3 +325,31 @@ async fn queries_return_rows_and_one_query_at_a_time() {
     assert_eq!(acct.balance, 10_000_000.0);
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_admin_api_tells_whether_fills_are_still_to_come() {
+    let srv = server().await;
+    let (c, mut ev, _) = trader(&srv).await;
+    post(
+        &srv,
+        "/instruments/cu2409/matching",
+        serde_json::json!({"model": "partial", "interval_ms": 400}),
+    )
+    .await;
+    let last = format!("/flows/{INVESTOR}/last");
+    assert_eq!(get(&srv, &last).await["pending_fills"], 0);
+    // Two lots fill one at a time (a chunk is at most half), 400 ms apart.
+    c.req_order_insert(&buy("cu2409", 1, 73000.0, 2), 0).await;
+    let fill = |e: &TraderEvent| match e {
+        TraderEvent::OnRtnTrade(p) => Some(p.field.volume),
+        _ => None,
+    };
+    assert_eq!(ev.wait_for(WAIT, fill).await, Some(1));
+    let between = get(&srv, &last).await;
+    assert_eq!(between["pending_fills"], 1, "{between}");
+    assert_eq!(ev.wait_for(WAIT, fill).await, Some(1));
+    let after = get(&srv, &last).await;
+    assert_eq!(after["pending_fills"], 0, "{after}");
+    assert_eq!(after["last_seq"], c.last_private_seq());
+    srv.shutdown().await;
+}

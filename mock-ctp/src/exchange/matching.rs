@@ -148,6 +148,15 @@ impl Exchange {
         }
     }
 
+    /// How many of `investor`'s orders still have fills to come (partial matching): the
+    /// exchange will add to their private flow by itself.
+    pub fn pending_fills(&self, investor: &str) -> usize {
+        self.orders
+            .iter()
+            .filter(|o| o.next_fill_at.is_some() && o.order.investor_id == investor)
+            .count()
+    }
+
     /// The earliest pending fill, so a driver can sleep until then.
     pub fn next_fill_at(&self) -> Option<Instant> {
         self.orders.iter().filter_map(|o| o.next_fill_at).min()

@@ -116,8 +116,10 @@ async fn flow_last(
     State(st): State<AdminState>,
     Path(investor): Path<String>,
 ) -> impl IntoResponse {
-    let last = st.shared.exchange().flows().last_seq(&investor);
-    Json(json!({ "last_seq": last }))
+    let exchange = st.shared.exchange();
+    let last = exchange.flows().last_seq(&investor);
+    let pending_fills = exchange.pending_fills(&investor);
+    Json(json!({ "last_seq": last, "pending_fills": pending_fills }))
 }
 
 async fn instruments(State(st): State<AdminState>) -> impl IntoResponse {
@@ -200,11 +202,7 @@ struct MsBody {
 
 async fn hang(State(st): State<AdminState>, Json(b): Json<MsBody>) -> impl IntoResponse {
     let until = Instant::now() + Duration::from_millis(b.ms);
-    *st.shared
-        .faults
-        .hang_until
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some(until);
+    st.shared.faults.set_hang(Some(until));
     Json(json!({"ok": true}))
 }
 
@@ -281,7 +279,7 @@ async fn flow_control(State(st): State<AdminState>, Json(b): Json<FlowBody>) -> 
 
 fn clear_wire_faults(shared: &Shared) {
     let f = &shared.faults;
-    *f.hang_until.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    f.set_hang(None);
     f.delay_returns_ms.store(0, Ordering::Relaxed);
     f.drop_returns.store(0, Ordering::Relaxed);
     f.flow_limit_by_session

@@ -37,8 +37,8 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
     let mut heartbeat = tokio::time::interval(shared.front.heartbeat_interval);
     let mut last_rx = Instant::now();
     let end: Option<i32> = loop {
-        if let Some(until) = shared.faults.hang_until() {
-            tokio::time::sleep_until(until.into()).await;
+        if shared.faults.hang_until().is_some() {
+            shared.faults.wait_while_hung().await;
             last_rx = Instant::now();
         }
         let deadline = last_rx + shared.front.heartbeat_timeout;

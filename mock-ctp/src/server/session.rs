@@ -38,6 +38,9 @@ struct Session {
     cursor: Option<u64>,
     flow_rx: Option<watch::Receiver<u64>>,
     flow_control: FlowControl,
+    /// When returns are delayed: when the first one held back is due. The session goes on
+    /// reading and answering requests meanwhile, as a front whose returns lag does.
+    next_due: Option<Instant>,
 }
 
 /// Serves one trade-front connection until it closes.
@@ -61,6 +64,7 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
         cursor: None,
         flow_rx: None,
         flow_control: FlowControl::default(),
+        next_due: None,
     };
     let reason = s.serve(&mut conn, &mut ctl).await;
     if let Some(r) = reason {
@@ -68,6 +72,13 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
     }
     shared.exchange().logout(&mut s.ctx);
     shared.unregister(conn_id);
+}
+
+async fn sleep_until_due(due: Option<Instant>) {
+    match due {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn flow_changed(rx: &mut Option<watch::Receiver<u64>>) {
@@ -91,8 +102,8 @@ impl Session {
         let mut heartbeat = tokio::time::interval(self.shared.front.heartbeat_interval);
         let mut last_rx = Instant::now();
         loop {
-            if let Some(until) = self.shared.faults.hang_until() {
-                tokio::time::sleep_until(until.into()).await;
+            if self.shared.faults.hang_until().is_some() {
+                self.shared.faults.wait_while_hung().await;
                 last_rx = Instant::now();
             }
             let deadline = last_rx + self.shared.front.heartbeat_timeout;
@@ -128,6 +139,7 @@ impl Session {
                     }
                 },
                 _ = flow_changed(&mut self.flow_rx) => {}
+                _ = sleep_until_due(self.next_due) => {}
                 _ = heartbeat.tick() => {
                     if conn.feed(Message::Heartbeat).await.is_err() {
                         return None;
@@ -140,8 +152,11 @@ impl Session {
         }
     }
 
-    /// Writes the private flow from the cursor on, applying the delay and drop faults.
+    /// Writes the private flow from the cursor on, applying the delay and drop faults. A
+    /// delayed entry that is not due yet stops the writing until it is ([`Self::next_due`]),
+    /// without holding up requests: queries and their answers overtake the late returns.
     async fn write_flow(&mut self, conn: &mut Conn) -> Result<(), crate::error::CodecError> {
+        self.next_due = None;
         let Some(mut cursor) = self.cursor else {
             return Ok(());
         };
@@ -157,13 +172,15 @@ impl Session {
             for entry in batch {
                 let delay_ms = self.shared.faults.delay_returns_ms.load(Ordering::Relaxed);
                 if delay_ms > 0 {
-                    conn.flush().await?;
                     let due = entry.appended_at + Duration::from_millis(delay_ms);
-                    tokio::time::sleep_until(due.into()).await;
+                    if due > Instant::now() {
+                        self.next_due = Some(due);
+                        return Ok(());
+                    }
                 }
-                if let Some(until) = self.shared.faults.hang_until() {
+                if self.shared.faults.hang_until().is_some() {
                     conn.flush().await?;
-                    tokio::time::sleep_until(until.into()).await;
+                    self.shared.faults.wait_while_hung().await;
                 }
                 cursor = entry.seq_no + 1;
                 self.cursor = Some(cursor);

@@ -70,7 +70,9 @@ struct SessionEntry {
 /// Faults that act on the wire rather than in the exchange.
 #[derive(Debug, Default)]
 pub struct WireFaults {
+    /// Set through [`Self::set_hang`], which wakes the fronts waiting in [`Self::wait_while_hung`].
     pub hang_until: Mutex<Option<Instant>>,
+    hang_changed: Notify,
     pub delay_returns_ms: AtomicU64,
     pub drop_returns: AtomicU64,
     pub flow_limit_by_session: Mutex<HashMap<i32, u32>>,
@@ -82,6 +84,30 @@ impl WireFaults {
     pub fn hang_until(&self) -> Option<Instant> {
         let g = self.hang_until.lock().unwrap_or_else(|e| e.into_inner());
         g.filter(|t| *t > Instant::now())
+    }
+
+    /// Starts (`Some`) or ends (`None`) a hang; a front that is waiting one out wakes at once.
+    pub fn set_hang(&self, until: Option<Instant>) {
+        *self.hang_until.lock().unwrap_or_else(|e| e.into_inner()) = until;
+        self.hang_changed.notify_waiters();
+    }
+
+    /// Returns when no hang is on: at the hang's end, or as soon as it is cleared (healed).
+    /// Returns at once when none is on.
+    pub async fn wait_while_hung(&self) {
+        loop {
+            let changed = self.hang_changed.notified();
+            tokio::pin!(changed);
+            // Registered before the check, so a clear between the two is not missed.
+            changed.as_mut().enable();
+            let Some(until) = self.hang_until() else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.into()) => {}
+                _ = changed => {}
+            }
+        }
     }
 
     /// Consumes one of the returns to drop, if any are left.
