@@ -202,6 +202,15 @@ impl<'a> Pump<'a> {
         let Some(arrival) = self.playing_since.take() else {
             return;
         };
+        // A reset_peer that fired stays fired, as Toxiproxy's does (its wait for the reset is not
+        // interrupted by removing the toxic): the data it swallowed is gone, and a connection
+        // that went on without it would hang its peers instead of failing them.
+        if let Some(reset) = self.out.iter().find(|e| matches!(e, Event::Reset { .. })) {
+            let reset = reset.clone();
+            self.out.clear();
+            self.out.push_back(reset);
+            return;
+        }
         let mut rest = BytesMut::new();
         let mut eof = false;
         for event in self.out.drain(..) {

@@ -245,6 +245,37 @@ async fn reset_peer_resets_the_connection() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fired_reset_peer_resets_even_when_removed_before_its_timeout() -> anyhow::Result<()> {
+    let (server, echo) = start(25).await;
+    let api = Api::new(&server);
+    let (_, proxy) = api
+        .call(
+            "POST",
+            "/proxies",
+            Some(json!({"name": "r2", "listen": "127.0.0.1:0", "upstream": echo.to_string()})),
+        )
+        .await;
+    let mut conn = TcpStream::connect(proxy["listen"].as_str().unwrap()).await?;
+    round_trip(&mut conn, b"fine").await?;
+    let reset = json!({"type": "reset_peer", "stream": "upstream", "attributes": {"timeout": 300}});
+    let (status, toxic) = api.call("POST", "/proxies/r2/toxics", Some(reset)).await;
+    assert_eq!(status, 200);
+    conn.write_all(b"swallowed").await?;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let name = toxic["name"].as_str().unwrap().to_owned();
+    let path = format!("/proxies/r2/toxics/{name}");
+    assert_eq!(api.call("DELETE", &path, None).await.0, 204);
+    // The swallowed data is gone: going on without it would leave the client waiting for an
+    // answer that never comes, so the connection is reset, as Toxiproxy does.
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(2), conn.read(&mut buf)).await?;
+    let err = read.expect_err("the connection lived on without the swallowed data");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slicer_and_slow_close() -> anyhow::Result<()> {
     let (server, echo) = start(24).await;
     let api = Api::new(&server);
