@@ -75,7 +75,7 @@ pub async fn run(engine: Arc<Engine>, mut rx: mpsc::Receiver<Admission>, mut pg:
 async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Vec<Admission>) {
     for a in &mut batch {
         loop {
-            match ids.take(pg).await {
+            match crate::db::timed("allocate order ids", ids.take(pg)).await {
                 Ok(id) => {
                     a.rec.order_id = id;
                     break;
@@ -115,7 +115,7 @@ async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Ve
     let mut attempt = 0u32;
     let t0 = Instant::now();
     loop {
-        match write(engine, pg, &batch).await {
+        match crate::db::timed("commit an order batch", write(engine, pg, &batch)).await {
             Ok(()) => {
                 engine.metrics.order_commit.observe(t0.elapsed());
                 engine.metrics.order_commit_batches.fetch_add(1, Relaxed);
@@ -126,7 +126,8 @@ async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Ve
                 tracing::warn!(error = %e, attempt, "order batch commit failed");
                 pg.reset();
                 tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt.min(20)))).await;
-                match committed_ids(pg, &batch).await {
+                match crate::db::timed("read back an order batch", committed_ids(pg, &batch)).await
+                {
                     Ok(done) if done.len() == batch.len() => break,
                     Ok(done) if !done.is_empty() => {
                         let (ok, rest): (Vec<_>, Vec<_>) = batch

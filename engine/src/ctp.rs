@@ -37,7 +37,12 @@ pub async fn resolve(addr: &str) -> Option<std::net::SocketAddr> {
 
 pub async fn run(engine: Arc<Engine>, mut pg: Pg) {
     let (trading_day, applied_seq) = loop {
-        match crate::db::load_flow(&mut pg, &engine.cfg.broker_id, &engine.cfg.user_id).await {
+        match crate::db::timed(
+            "read the flow position",
+            crate::db::load_flow(&mut pg, &engine.cfg.broker_id, &engine.cfg.user_id),
+        )
+        .await
+        {
             Ok(v) => break v,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the private-flow position; retrying");
@@ -195,18 +200,14 @@ async fn apply_returns(cx: &mut Ctx<'_>, rets: Vec<(Ret, Instant)>) {
 async fn write_retrying(engine: &Engine, pg: &mut Pg, ch: &Changes) {
     let mut attempt = 0u64;
     loop {
-        match persist::write(pg, engine, ch).await {
+        match crate::db::timed("commit a return batch", persist::write(pg, engine, ch)).await {
             Ok(()) => return,
             Err(e) => {
                 attempt += 1;
                 tracing::warn!(error = %e, attempt, "return batch commit failed; retrying");
                 pg.reset();
+                // The next attempt finds an earlier one that committed (persist::write).
                 tokio::time::sleep(Duration::from_millis(100 * attempt.min(20))).await;
-                if let Some((_, seq)) = &ch.flow {
-                    if let Ok(true) = persist::flow_reached(pg, engine, *seq).await {
-                        return;
-                    }
-                }
             }
         }
     }

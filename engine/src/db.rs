@@ -15,6 +15,27 @@ use tokio_postgres::{Client, NoTls, Statement};
 use crate::book::{Account, Book, Instrument, Limit, OrderRec, PosiDir, Position};
 use crate::error::EngineError;
 
+/// How long one PostgreSQL operation (a statement, a transaction) may take before its
+/// connection is given up: a link that swallowed an answer (a black hole) would otherwise
+/// leave the caller waiting forever, since TCP keepalives are answered by whatever sits in
+/// between (a proxy, a load balancer). Far above a commit under load (milliseconds) or under
+/// the latency faults (hundreds of milliseconds).
+pub const ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs one PostgreSQL operation under [`ROUND_TRIP_TIMEOUT`]; the caller resets the
+/// connection on any error, this one included.
+pub async fn timed<T>(
+    what: &'static str,
+    op: impl std::future::Future<Output = Result<T, EngineError>>,
+) -> Result<T, EngineError> {
+    tokio::time::timeout(ROUND_TRIP_TIMEOUT, op)
+        .await
+        .map_err(|_| EngineError::Timeout {
+            what,
+            after: ROUND_TRIP_TIMEOUT,
+        })?
+}
+
 /// One connection, re-established on demand after a failure.
 #[derive(Debug)]
 pub struct Pg {

@@ -23,6 +23,11 @@ impl ConfigError {
 pub enum EngineError {
     #[error("talk to postgresql")]
     Db(#[from] tokio_postgres::Error),
+    #[error("{what}: no answer from postgresql within {after:?} (connection given up)")]
+    Timeout {
+        what: &'static str,
+        after: std::time::Duration,
+    },
     #[error("load {what} from postgresql: {reason}")]
     Load { what: &'static str, reason: String },
     #[error("apply the fixture seed")]

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// Bucket upper bounds in nanoseconds: 1 µs to 1 s.
-const BOUNDS_NS: [u64; 19] = [
+/// Bucket upper bounds in nanoseconds: 1 µs to 60 s (a return held up by a frozen engine or
+/// a slow database takes seconds, and a budget of seconds must be judgeable).
+const BOUNDS_NS: [u64; 24] = [
     1_000,
     2_500,
     5_000,
@@ -27,6 +28,11 @@ const BOUNDS_NS: [u64; 19] = [
     250_000_000,
     500_000_000,
     1_000_000_000,
+    2_500_000_000,
+    5_000_000_000,
+    10_000_000_000,
+    30_000_000_000,
+    60_000_000_000,
 ];
 
 /// A cumulative histogram in nanoseconds.
@@ -68,8 +74,12 @@ pub struct Metrics {
     pub order_processing: Histogram,
     /// Market-data snapshot received from the client library → last price applied.
     pub tick_processing: Histogram,
-    /// Exchange return received → committed (order, trade, position, account, outbox).
+    /// Trade return (`OnRtnTrade`) received → committed with its order, position, account
+    /// and outbox rows.
     pub trade_return: Histogram,
+    /// Trade return applied → its trade event acknowledged by Kafka (the outbox relay's part
+    /// of "committed and published").
+    pub trade_publish: Histogram,
     /// One group commit of admitted orders (the statement's round trip and the fsync): the
     /// part of the order latency spent in PostgreSQL.
     pub order_commit: Histogram,
@@ -100,7 +110,12 @@ impl Metrics {
         self.trade_return.render(
             &mut out,
             "trade_return_latency_ns",
-            "Exchange return received to committed, nanoseconds.",
+            "Trade return received to committed, nanoseconds.",
+        );
+        self.trade_publish.render(
+            &mut out,
+            "trade_publish_latency_ns",
+            "Trade return applied to its trade event acknowledged by Kafka, nanoseconds.",
         );
         self.order_commit.render(
             &mut out,

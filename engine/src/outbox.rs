@@ -70,7 +70,15 @@ pub fn producer(brokers: &str) -> Result<FutureProducer, EngineError> {
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "1")
-        .set("message.timeout.ms", "30000")
+        // A request whose answer was lost (a black-holed link) is sent again after 5 s
+        // (`socket.timeout.ms`: librdkafka's client-side request timeout, 60 s by default) with
+        // the same sequence numbers, so the broker keeps it once. Messages themselves get five
+        // minutes: a message that times out makes the idempotent producer bump its epoch,
+        // which tansu 0.6 cannot take (its storage task panics, "more or less than one row",
+        // and the broker answers nothing after that); the outbox keeps every row until it
+        // is acknowledged anyway.
+        .set("socket.timeout.ms", "5000")
+        .set("message.timeout.ms", "300000")
         .set("socket.keepalive.enable", "true")
         .set("reconnect.backoff.max.ms", "1000")
         .create()
@@ -83,14 +91,18 @@ pub async fn relay_once(
     pg: &mut Pg,
     producer: &FutureProducer,
 ) -> Result<usize, EngineError> {
-    let rows = pg
-        .get()
-        .await?
-        .query(
-            "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
-            &[&BATCH],
-        )
-        .await?;
+    // PostgreSQL's parts are timed, not Kafka's: a delivery waits as long as Kafka is away.
+    let rows = crate::db::timed("read the outbox", async {
+        Ok(pg
+            .get()
+            .await?
+            .query(
+                "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+                &[&BATCH],
+            )
+            .await?)
+    })
+    .await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -106,9 +118,13 @@ pub async fn relay_once(
     });
     let results = futures::future::join_all(sends).await;
     let mut sent = Vec::with_capacity(results.len());
-    for (id, r) in results {
+    let acked_at = crate::convert::now_us();
+    for ((id, r), row) in results.into_iter().zip(&rows) {
         match r {
-            Ok(_) => sent.push(id),
+            Ok(_) => {
+                sent.push(id);
+                observe_trade_publish(engine, row, acked_at);
+            }
             Err((e, _)) => {
                 engine.metrics.outbox_publish_errors.fetch_add(1, Relaxed);
                 tracing::warn!(id, error = %e, "kafka publish failed; will retry");
@@ -116,13 +132,17 @@ pub async fn relay_once(
         }
     }
     if !sent.is_empty() {
-        pg.get()
-            .await?
-            .execute(
-                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1)",
-                &[&sent],
-            )
-            .await?;
+        crate::db::timed("mark outbox rows sent", async {
+            Ok(pg
+                .get()
+                .await?
+                .execute(
+                    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1)",
+                    &[&sent],
+                )
+                .await?)
+        })
+        .await?;
         engine
             .metrics
             .outbox_published
@@ -141,6 +161,21 @@ pub async fn relay_once(
     Ok(sent.len())
 }
 
+/// A trade event's time from its apply (`at_us`, wall clock) to Kafka's acknowledgement.
+fn observe_trade_publish(engine: &Engine, row: &tokio_postgres::Row, acked_at_us: i64) {
+    if row.get::<_, &str>(1) != contract::events::TRADE_EVENTS_TOPIC {
+        return;
+    }
+    let Ok(e) = serde_json::from_str::<contract::events::TradeEvent>(row.get(3)) else {
+        return;
+    };
+    let us = u64::try_from(acked_at_us - e.at_us).unwrap_or(0);
+    engine
+        .metrics
+        .trade_publish
+        .observe(Duration::from_micros(us));
+}
+
 pub async fn run(engine: Arc<Engine>, mut pg: Pg, producer: FutureProducer) {
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -156,7 +191,7 @@ pub async fn run(engine: Arc<Engine>, mut pg: Pg, producer: FutureProducer) {
             Ok(_) => backoff = Duration::from_millis(100),
             Err(e) => {
                 tracing::warn!(error = %e, "outbox relay");
-                if matches!(e, EngineError::Db(_)) {
+                if matches!(e, EngineError::Db(_) | EngineError::Timeout { .. }) {
                     pg.reset();
                 }
                 tokio::select! {

@@ -1,9 +1,11 @@
 //! Writes a set of changes made by exchange returns (or by reconciliation) in one
-//! transaction, one prepared statement: order rows, new trades, positions, account deltas, outbox rows and the
+//! transaction, one prepared statement after the flow lock: order rows, new trades, positions, account deltas, outbox rows and the
 //! private-flow position. Order and position rows are written as absolute values from the
 //! book; account margins as deltas, because the committer changes frozen margin
-//! concurrently. A retry after an unknown outcome first checks whether the flow position
-//! already reached this batch, so deltas are never applied twice.
+//! concurrently. The transaction first locks the private-flow position and does nothing when
+//! it already reached this batch, so a retry after an unknown outcome (the commit's answer
+//! lost: the chaos property found account margins counted twice after a reset PostgreSQL
+//! link) never applies the deltas twice.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -33,13 +35,6 @@ impl Changes {
             && self.outbox.is_empty()
             && self.flow.is_none()
     }
-}
-
-/// Whether the flow position persisted in the database already reached `seq`.
-pub async fn flow_reached(pg: &mut Pg, engine: &Engine, seq: u64) -> Result<bool, EngineError> {
-    let (_, persisted) =
-        crate::db::load_flow(pg, &engine.cfg.broker_id, &engine.cfg.user_id).await?;
-    Ok(persisted >= seq)
 }
 
 #[derive(Default)]
@@ -135,15 +130,37 @@ pub async fn write(pg: &mut Pg, engine: &Engine, ch: &Changes) -> Result<(), Eng
         &t_ts, &pc.0, &pc.1, &pc.2, &pc.3, &pc.4, &pc.5, &a_id, &a_frozen, &a_curr, &topics, &keys,
         &payloads, broker, user, &day, &seq, &has_flow,
     ];
-    let (client, statement) = pg.prepared(APPLY_RETURNS).await?;
-    client.execute(&statement, &params).await?;
+    let (_, statement) = pg.prepared(APPLY_RETURNS).await?;
+    let (_, lock) = pg.prepared(LOCK_FLOW).await?;
+    let tx = pg.get().await?.transaction().await?;
+    if has_flow {
+        if let Some(row) = tx.query_opt(&lock, &[broker, user]).await? {
+            let (persisted_day, persisted_seq): (String, i64) = (row.get(0), row.get(1));
+            if persisted_day == day && persisted_seq >= seq {
+                // An earlier attempt of this batch committed although its answer was lost:
+                // its deltas are in, and applying them again would count them twice.
+                tracing::info!(seq, "return batch already committed by an earlier attempt");
+                tx.rollback().await?;
+                return Ok(());
+            }
+        }
+    }
+    tx.execute(&statement, &params).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-/// Every change of a batch of returns in one statement, so one implicit transaction that
-/// `execute` sees committed (it returns after ReadyForQuery): one round trip instead of
-/// BEGIN, six statements and COMMIT, and the account and order rows are locked only while
-/// the statement runs, which the order committer's updates of the same accounts wait for.
+/// Locks the private-flow position first: an attempt whose outcome was unknown either
+/// committed (its position is then seen here, and the batch is not applied twice) or holds
+/// this lock until the server drops it (it cannot commit without its client), so two attempts
+/// of one batch never both apply their account deltas.
+const LOCK_FLOW: &str = "SELECT trading_day, last_seq FROM ctp_private_flow \
+     WHERE broker_id = $1 AND user_id = $2 FOR UPDATE";
+
+/// Every change of a batch of returns in one statement (after [`LOCK_FLOW`] in the same
+/// transaction): one round trip for six changes, and the account and order rows are locked
+/// only from the statement to the commit, which the order committer's updates of the same
+/// accounts wait for.
 /// Each CTE touches other rows (the keys of each array are distinct), as one statement must.
 const APPLY_RETURNS: &str = "WITH o AS ( \
      UPDATE orders o SET status = t.status, volume_traded = t.traded, order_sys_id = t.sys, \

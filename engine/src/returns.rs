@@ -51,7 +51,7 @@ pub struct Flow {
 }
 
 /// Applies what can be applied of `rets` in order; returns the changes and the receive
-/// times of the applied returns (for the trade-return latency).
+/// times of the applied trade returns (for the trade-return latency).
 pub fn apply(
     engine: &Engine,
     flow: &mut Flow,
@@ -60,6 +60,7 @@ pub fn apply(
 ) -> (Changes, Vec<Instant>) {
     let mut ch = Changes::default();
     let mut times = Vec::new();
+    let mut applied = false;
     let mut book = engine.book();
     for (r, t) in rets {
         let seq = r.seq();
@@ -77,16 +78,20 @@ pub fn apply(
             break;
         }
         let (r, t) = entry.remove();
+        let trade = matches!(r, Ret::Trade(_));
         apply_one(engine, &mut book, r, &mut ch, updates);
         flow.applied_seq = seq;
-        times.push(t);
+        applied = true;
+        if trade {
+            times.push(t);
+        }
     }
     if flow.ahead.is_empty() {
         flow.gap_since = None;
     } else if flow.gap_since.is_none() {
         flow.gap_since = Some(Instant::now());
     }
-    if !times.is_empty() {
+    if applied {
         ch.flow = Some((flow.trading_day.clone(), flow.applied_seq));
     }
     (ch, times)
