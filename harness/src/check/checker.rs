@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::error::CheckError;
 use super::index::Index;
 use super::observations::Observations;
+use super::parallel;
 use super::verdict::{error_chain, Verdict};
 use crate::history::History;
 
@@ -89,7 +90,9 @@ impl Check for All {
         &self.name
     }
     fn check(&self, input: &CheckInput<'_>) -> Result<Verdict, CheckError> {
-        let children = self.checks.iter().map(|c| run(c.as_ref(), input)).collect();
+        // The checks only read the input, so a large run is judged on every core.
+        let threads = parallel::threads(input.obs.db.orders.len() + input.history.operations.len());
+        let children = parallel::map(threads, &self.checks, |c| run(c.as_ref(), input));
         Ok(Verdict::all(&self.name, children))
     }
 }

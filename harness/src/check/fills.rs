@@ -9,7 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use super::str_rows::{trim, StrRows};
+use super::each_key::each_key;
+use super::id_rows::NONE;
+use super::key_rows::{same_key, Form, KeyRows};
+use super::str_rows::trim;
 
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
@@ -29,20 +32,23 @@ impl Check for FillsMatchOrders {
         let mut f = Findings::new(NAME);
         let (db, ex, idx) = (&input.obs.db, &input.obs.exchange, &input.index);
         let mut ex_traded = vec![0i64; ex.orders.len()];
-        // Each exchange trade id is hashed once: `first_of` maps every exchange trade to the
+        // Each exchange trade id is looked up once: `first_of` maps every exchange trade to the
         // first one of its id, and engine trades mark the ids they hold in `in_engine`.
-        let mut ex_trade_ids = StrRows::with_capacity(ex.trades.len());
-        let tid_of = |k: u32| trim(&ex.trades[k as usize].trade_id);
-        let mut first_of = Vec::with_capacity(ex.trades.len());
-        for (k, t) in ex.trades.iter().enumerate() {
-            let tid = trim(&t.trade_id);
-            let k = u32::try_from(k).expect("fewer than 2^32 exchange trades");
-            first_of.push(ex_trade_ids.first_or_insert(tid, k, tid_of));
-            match ex.orders.get(t.order_index) {
-                Some(o) if trim(&o.order_sys_id) == trim(&t.order_sys_id) => {
-                    ex_traded[t.order_index] += i64::from(t.volume);
-                }
-                _ => f.flag(
+        let (ex_trade_ids, first_of) = KeyRows::first_wins(
+            ex.trades.len(),
+            |k| ex.trades[k as usize].trade_id.as_str(),
+            Form::TRIMMED,
+        );
+        let order_sys_of = |k: usize| ex.trades[k].order_sys_id.as_str();
+        each_key(ex.trades.len(), order_sys_of, |k, sys| {
+            let t = &ex.trades[k];
+            let x = t.order_index;
+            let its_sys = || trim(&ex.orders[x].order_sys_id);
+            if x < ex.orders.len() && same_key(idx.exchange_sys[x], its_sys, trim(sys)) {
+                ex_traded[x] += i64::from(t.volume);
+            } else {
+                let tid = trim(&t.trade_id);
+                f.flag(
                     "exchange_fill_without_order",
                     || format!("exchange_trade={tid}"),
                     || {
@@ -51,13 +57,15 @@ impl Check for FillsMatchOrders {
                             t.order_index
                         )
                     },
-                ),
+                );
             }
-        }
+            true
+        });
         let mut in_engine = vec![false; ex.trades.len()];
-        for t in &db.trades {
-            let tid = trim(&t.trade_id);
-            if !idx.by_order_id.contains(t.order_id) {
+        let trade_id_of = |i: usize| db.trades[i].trade_id.as_str();
+        ex_trade_ids.look_up_each(db.trades.len(), trade_id_of, |i, tid, k| {
+            let (t, tid) = (&db.trades[i], tid.unwrap_or_default());
+            if idx.trade_order[i] == NONE {
                 f.flag(
                     "engine_fill_without_order",
                     || format!("order_id={}", t.order_id),
@@ -69,7 +77,7 @@ impl Check for FillsMatchOrders {
                     },
                 );
             }
-            if let Some(k) = ex_trade_ids.get(tid, tid_of) {
+            if let Some(k) = k {
                 in_engine[k as usize] = true;
             } else {
                 f.flag(
@@ -83,8 +91,8 @@ impl Check for FillsMatchOrders {
                     },
                 );
             }
-        }
-        let mut lost: BTreeMap<usize, u32> = BTreeMap::new();
+        });
+        let mut lost: BTreeMap<u32, u32> = BTreeMap::new();
         for (k, t) in ex.trades.iter().enumerate() {
             if let Some(Some(row)) = idx.exchange_link.get(t.order_index) {
                 if !in_engine[first_of[k] as usize] {
@@ -93,7 +101,7 @@ impl Check for FillsMatchOrders {
             }
         }
         for (row, n) in lost {
-            let o = &db.orders[row];
+            let o = &db.orders[row as usize];
             f.flag(
                 "fill_lost_by_engine",
                 || o.client_order_id.clone(),
@@ -124,7 +132,7 @@ impl Check for FillsMatchOrders {
                 .trades_of
                 .of(row)
                 .iter()
-                .map(|&t| i64::from(db.trades[t].volume))
+                .map(|&t| i64::from(db.trades[t as usize].volume))
                 .sum();
             if o.volume_traded > o.volume || i64::from(o.volume_traded) != sum {
                 f.flag(
@@ -142,7 +150,7 @@ impl Check for FillsMatchOrders {
                 .exchange_orders_of
                 .of(row)
                 .iter()
-                .map(|&x| ex_traded[x])
+                .map(|&x| ex_traded[x as usize])
                 .sum();
             if ex_sum != i64::from(o.volume_traded) && !idx.exchange_orders_of.of(row).is_empty() {
                 f.flag(

@@ -10,6 +10,8 @@
 
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
+use super::index::EventBrief;
+use super::observations::OrderRow;
 use super::verdict::{Findings, Verdict};
 
 pub const NAME: &str = "kafka_has_every_event";
@@ -17,12 +19,16 @@ pub const NAME: &str = "kafka_has_every_event";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct KafkaHasEveryEvent;
 
-/// What is wrong with an order's event streams, if anything (shared with `order_loss`).
-pub(crate) fn stream_problem(input: &CheckInput<'_>, row: usize) -> Option<(&'static str, String)> {
-    let o = &input.obs.db.orders[row];
-    let events = &input.obs.kafka.order_events;
-    let got = input.index.order_events_of.of(row);
-    let seqs = got.iter().map(|&k| (events[k].seq, &events[k].status));
+/// What is wrong with an order's event streams, if anything: its order events, its trade
+/// events' seqs (as received) and how many trade rows it has. Judged once per order when the
+/// index is built; `order_loss` asks too.
+pub(crate) fn stream_problem(
+    o: &OrderRow,
+    order_events: &[EventBrief],
+    trade_seqs: impl Iterator<Item = u32>,
+    rows: usize,
+) -> Option<(&'static str, String)> {
+    let seqs = order_events.iter().map(|e| (e.seq, e.status));
     if let Some(p) = seq_problem(seqs.clone().map(|(s, _)| s), o.order_event_seq, "order") {
         return Some(p);
     }
@@ -30,23 +36,16 @@ pub(crate) fn stream_problem(input: &CheckInput<'_>, row: usize) -> Option<(&'st
         .clone()
         .rfind(|(s, _)| i64::from(*s) == i64::from(o.order_event_seq));
     if let Some((_, st)) = last {
-        if *st != o.status {
+        if st != o.status {
             return Some((
                 "last_status_differs",
                 format!("last order event is {st}, database says {}", o.status),
             ));
         }
     }
-    let trades = &input.obs.kafka.trade_events;
-    let got = input.index.trade_events_of.of(row);
-    if let Some(p) = seq_problem(
-        got.iter().map(|&k| trades[k].seq),
-        o.trade_event_seq,
-        "trade",
-    ) {
+    if let Some(p) = seq_problem(trade_seqs, o.trade_event_seq, "trade") {
         return Some(p);
     }
-    let rows = input.index.trades_of.of(row).len();
     if usize::try_from(o.trade_event_seq).ok() != Some(rows) {
         return Some((
             "trade_event_seq_differs",
@@ -99,14 +98,13 @@ impl Check for KafkaHasEveryEvent {
     fn check(&self, input: &CheckInput<'_>) -> Result<Verdict, CheckError> {
         let mut f = Findings::new(NAME);
         let orders = &input.obs.db.orders;
-        for (row, o) in orders.iter().enumerate() {
-            if let Some((kind, what)) = stream_problem(input, row) {
-                f.flag(
-                    kind,
-                    || o.client_order_id.clone(),
-                    || format!("{}: {what}", o.client_order_id),
-                );
-            }
+        for (row, kind, what) in input.index.stream_problems() {
+            let o = &orders[row];
+            f.flag(
+                kind,
+                || o.client_order_id.clone(),
+                || format!("{}: {what}", o.client_order_id),
+            );
         }
         for (id, n) in &input.index.stray_events {
             {

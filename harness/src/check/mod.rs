@@ -12,13 +12,19 @@
 
 mod checker;
 mod duplicates;
+mod each_key;
 mod error;
 mod fills;
+mod groups;
+mod hasher;
+mod id_rows;
 mod index;
 mod kafka;
+mod key_rows;
 mod latency;
 mod observations;
 mod order_loss;
+mod parallel;
 mod positions;
 mod str_rows;
 pub mod synthetic;

@@ -10,7 +10,6 @@ use contract::model::OrderStatus;
 
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
-use super::kafka::stream_problem;
 use super::verdict::{Findings, Verdict};
 use crate::history::{Op, Outcome};
 
@@ -44,7 +43,7 @@ impl Check for NoLostOrder {
                     );
                     continue;
                 }
-                [row] => *row,
+                [row] => *row as usize,
                 _ => {
                     f.flag(
                         "in_database_twice",
@@ -91,7 +90,7 @@ impl Check for NoLostOrder {
                     },
                 );
             }
-            if let Some((kind, what)) = stream_problem(input, row) {
+            if let Some((kind, what)) = input.index.stream_problem(row) {
                 f.flag(kind, || cid.to_owned(), || format!("{cid}: {what}"));
             }
         }

@@ -1,4 +1,5 @@
-//! Rows keyed by one of their string fields, for the indexes over a million orders or trades.
+//! Rows keyed by one of their string fields, for the indexes over a million orders or trades
+//! whose ids are not a prefix and a number (those are looked up by number, `key_rows.rs`).
 //! A slot holds the row's number (4 bytes) and the key is read back from the row when probing,
 //! where a `HashMap<&str, usize>` holds 24 bytes a slot: at a million keys that is 8 MB of table
 //! instead of 48 MB, which stays in cache and keeps the checks within their time budget.
@@ -10,7 +11,7 @@ use std::hash::{BuildHasher, BuildHasherDefault};
 
 use hashbrown::hash_table::{Entry, HashTable};
 
-use super::index::FastHasher;
+use super::hasher::FastHasher;
 
 /// `s.trim()`, faster on CTP's space-padded fields: ASCII whitespace is cut byte by byte, and
 /// the general (Unicode) trim runs only when what is left starts or ends with a byte that may

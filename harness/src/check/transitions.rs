@@ -8,11 +8,11 @@
 //! Known gaps: gaps in seq are `kafka.rs`'s to report; a transition hidden inside a gap is not
 //! judged (the two events around the gap are judged as if adjacent).
 
-use contract::events::OrderEvent;
 use contract::model::OrderStatus::{self, *};
 
 use super::checker::{Check, CheckInput};
 use super::error::CheckError;
+use super::index::EventBrief;
 use super::verdict::{Findings, Verdict};
 
 pub const NAME: &str = "legal_transitions";
@@ -30,8 +30,8 @@ pub fn legal(from: OrderStatus, to: OrderStatus) -> bool {
     }
 }
 
-fn problem(events: &[&OrderEvent]) -> Option<String> {
-    let mut prev: Option<&OrderEvent> = None;
+fn problem(events: &[EventBrief]) -> Option<String> {
+    let mut prev: Option<&EventBrief> = None;
     for e in events {
         if e.volume_traded > e.volume || e.volume_traded < 0 {
             return Some(format!(
@@ -81,20 +81,24 @@ impl Check for LegalTransitions {
     fn check(&self, input: &CheckInput<'_>) -> Result<Verdict, CheckError> {
         let mut f = Findings::new(NAME);
         let all = &input.obs.kafka.order_events;
-        let mut events: Vec<&OrderEvent> = Vec::new();
+        let mut sorted: Vec<EventBrief> = Vec::new();
         for row in 0..input.index.order_events_of.len() {
-            let ks = input.index.order_events_of.of(row);
-            if ks.is_empty() {
+            let got = input.index.order_events_of.of(row);
+            if got.is_empty() {
                 continue;
             }
-            events.clear();
-            events.extend(ks.iter().map(|&k| &all[k]));
-            if !events.is_sorted_by_key(|e| e.seq) {
-                events.sort_by_key(|e| e.seq);
-            }
-            events.dedup_by_key(|e| e.seq);
-            if let Some(what) = problem(&events) {
-                let e = events[0];
+            // Redeliveries dropped, in seq order; as received when already so.
+            let events = if got.is_sorted_by(|a, b| a.seq < b.seq) {
+                got
+            } else {
+                sorted.clear();
+                sorted.extend_from_slice(got);
+                sorted.sort_by_key(|e| e.seq);
+                sorted.dedup_by_key(|e| e.seq);
+                &sorted
+            };
+            if let Some(what) = problem(events) {
+                let e = &all[events[0].k as usize];
                 f.flag(
                     "illegal_transition",
                     || e.client_order_id.clone(),

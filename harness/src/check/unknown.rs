@@ -63,14 +63,15 @@ impl Check for AllOrNothing {
             }
         }
         let ops = &input.history.operations;
-        let unknown = ops
-            .iter()
-            .filter(|op| matches!(op.op, Op::Submit(_)) && op.outcome.is_unknown())
-            .count() as u64;
         let failed = |op: &&crate::history::Operation| {
             matches!((&op.op, &op.outcome), (Op::Submit(_), Outcome::Fail(_)))
         };
-        if ops.iter().any(|op| failed(&op)) {
+        let (mut unknown, mut any_failed) = (0u64, false);
+        for op in ops.iter().filter(|op| matches!(op.op, Op::Submit(_))) {
+            unknown += u64::from(op.outcome.is_unknown());
+            any_failed |= failed(&op);
+        }
+        if any_failed {
             // A failed submit that left a live order is excused only by an acknowledged submit
             // of the same client_order_id; both name the same engine rows, so mark those.
             let mut acked = vec![false; orders.len()];
@@ -88,7 +89,7 @@ impl Check for AllOrNothing {
                 if idx.first_row_of_op(i).is_some_and(|first| acked[first]) {
                     continue;
                 }
-                for &row in rows {
+                for row in rows.iter().map(|&r| r as usize) {
                     if orders[row].status != OrderStatus::Rejected {
                         f.flag(
                             "failed_submit_took_effect",
