@@ -5,6 +5,7 @@
 //! The public API carries no bollard or testcontainers type: a user of the harness deals in
 //! services, endpoints and verdicts, and the container machinery stays replaceable.
 
+pub mod chaos;
 pub mod check;
 mod docker;
 pub mod error;

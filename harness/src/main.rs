@@ -6,12 +6,29 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use harness::chaos::{ChaosError, FaultMix, NightlyOptions};
+use harness::check::Outcome;
 use harness::images::{build_all, BuildOptions};
 use harness::platform::EngineSpec;
 use harness::{Platform, Topology};
 
-/// Exit codes: 0 ok, 1 usage or unexpected error, 3 the environment could not start.
+/// Exit codes: 0 ok (a run judged valid), 1 usage or unexpected error, 2 a run judged invalid,
+/// 3 the environment could not start, 4 a run judged unknown (neither proven safe nor broken).
 const EXIT_ENVIRONMENT: u8 = 3;
+const EXIT_INVALID: u8 = 2;
+const EXIT_UNKNOWN: u8 = 4;
+
+/// A run's verdict, carried to the exit code.
+#[derive(Debug)]
+struct Judged(Outcome);
+
+impl std::fmt::Display for Judged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the run was judged {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Judged {}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +79,87 @@ enum Command {
     },
     /// Remove the containers, networks and volumes of runs whose process is gone.
     Sweep,
+    /// The nightly chaos run: a random fault schedule and order flow for DURATION drawn from
+    /// SEED, on fresh containers; then heal, converge, check and report.
+    Chaos {
+        /// How long the flow and the fault schedule last, e.g. 60s, 10m.
+        #[arg(long, value_parser = parse_duration)]
+        duration: Duration,
+        /// The seed that draws the case; the same seed draws the same case.
+        #[arg(long)]
+        seed: u64,
+        /// A fault mix file (TOML or JSON: `[per_minute]` rates per fault kind).
+        #[arg(long)]
+        mix: Option<std::path::PathBuf>,
+        /// The CTP investor the engine trades.
+        #[arg(long, default_value = "000003")]
+        investor: String,
+        /// Test-only engine defects to switch on (comma separated, see ENGINE_CONTRACT.md).
+        #[arg(long, value_delimiter = ',')]
+        defects: Vec<String>,
+        /// Start from the last built images without checking their inputs (faster).
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// Replay the chaos case saved in a run directory (its case.json) against fresh containers.
+    Repro {
+        /// The run directory, e.g. target/harness/runs/chaos-42.
+        run_dir: std::path::PathBuf,
+        /// Start from the last built images without checking their inputs (faster).
+        #[arg(long)]
+        no_build: bool,
+    },
+}
+
+/// `90s`, `10m`, `1h` or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |i| text.split_at(i));
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 90s, 10m or 1h"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?}: ms, s, m or h")),
+    };
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!(
+            "{text:?}: a duration must be above 0 and at most 24h"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+async fn build_images(no_build: bool) -> anyhow::Result<()> {
+    if !no_build {
+        let report = build_all(&BuildOptions::default())
+            .await
+            .context("building images")?;
+        println!(
+            "images: {} built, {} reused",
+            report.built.len(),
+            report.reused.len()
+        );
+    }
+    Ok(())
+}
+
+/// Prints a case's report and turns its verdict into the exit code.
+fn conclude(run: &harness::chaos::CaseRun) -> anyhow::Result<()> {
+    println!("{}", run.judged.report.summary());
+    println!(
+        "case took {:.1} s; case file {}",
+        run.elapsed.as_secs_f64(),
+        run.judged.dir.join(harness::chaos::CASE_FILE).display()
+    );
+    match run.judged.report.outcome() {
+        Outcome::Valid => Ok(()),
+        other => Err(Judged(other).into()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +180,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("harness: {e:#}");
-            if e.downcast_ref::<harness::Error>().is_some() {
+            if let Some(Judged(outcome)) = e.downcast_ref::<Judged>() {
+                ExitCode::from(match outcome {
+                    Outcome::Invalid => EXIT_INVALID,
+                    _ => EXIT_UNKNOWN,
+                })
+            } else if e.downcast_ref::<harness::Error>().is_some()
+                || matches!(
+                    e.downcast_ref::<ChaosError>(),
+                    Some(ChaosError::Platform(_))
+                )
+            {
                 ExitCode::from(EXIT_ENVIRONMENT)
             } else {
                 ExitCode::FAILURE
@@ -119,6 +227,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Chaos {
+            duration,
+            seed,
+            mix,
+            investor,
+            defects,
+            no_build,
+        } => {
+            let mix = match mix {
+                Some(path) => FaultMix::load(&path)?,
+                None => FaultMix::default(),
+            };
+            build_images(no_build).await?;
+            let opts = NightlyOptions {
+                duration,
+                seed,
+                mix,
+                investor,
+                defects,
+                ready_timeout: Duration::from_secs(120),
+            };
+            let (case, run) = harness::chaos::nightly(&opts).await?;
+            println!(
+                "case of seed {seed}: {} faults, {} orders at {}/s",
+                case.schedule.steps.len(),
+                case.flow.operations,
+                case.flow.rate_per_s
+            );
+            conclude(&run)
+        }
+        Command::Repro { run_dir, no_build } => {
+            let original = harness::report::Report::load(&run_dir).ok();
+            build_images(no_build).await?;
+            let (case, run) = harness::chaos::repro(&run_dir, Duration::from_secs(120)).await?;
+            println!(
+                "replayed {} (seed {}, {} faults): originally {}, now {:?}",
+                run_dir.display(),
+                case.seed,
+                case.schedule.steps.len(),
+                original.map_or("unknown (no report.json)".to_owned(), |r| format!(
+                    "{:?}",
+                    r.outcome()
+                )),
+                run.judged.report.outcome()
+            );
+            conclude(&run)
+        }
         Command::Up {
             seed,
             standby,
@@ -130,16 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for_seconds,
             no_build,
         } => {
-            if !no_build {
-                let report = build_all(&BuildOptions::default())
-                    .await
-                    .context("building images")?;
-                println!(
-                    "images: {} built, {} reused",
-                    report.built.len(),
-                    report.reused.len()
-                );
-            }
+            build_images(no_build).await?;
             let mut topology = Topology::single_dc();
             if standby {
                 topology = topology.with_postgres_standby();
@@ -174,8 +320,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match for_seconds {
                 Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
                 None => {
+                    // The platform's signal handler removes the run and exits (130 on Ctrl-C).
                     println!("press Ctrl-C to stop and clean up");
-                    tokio::signal::ctrl_c().await?;
+                    std::future::pending::<()>().await;
                 }
             }
             platform.shutdown().await?;

@@ -19,8 +19,9 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::check::{self, Check, DbState, LatencyCheck, Observations, Verdict};
+use crate::fault::chain;
 use crate::history::{self, HistoryError, Recorder, HISTORY_FILE};
-use crate::observe::{Convergence, ObserveError, Observer};
+use crate::observe::{metrics, Convergence, KafkaMarks, ObserveError, Observer, Sampler};
 use crate::platform::{Endpoints, Platform};
 use crate::report::{Report, ReportError, RunInfo};
 use crate::workload::{
@@ -32,6 +33,9 @@ pub const OP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the platform may take to settle after the workload.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The longest a run's engine metrics are sampled (a nightly chaos run lasts hours at most).
+const SAMPLE_AT_MOST: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -74,6 +78,12 @@ pub struct Run {
     initial: DbState,
     workloads: Vec<WorkloadResult>,
     orders: Option<GrpcOrders>,
+    /// What went wrong outside the checks' view (a fault that could not be applied, a
+    /// workload that could not run): each makes the verdict unknown.
+    spoiled: Vec<Verdict>,
+    kafka_marks: KafkaMarks,
+    /// The engine's tick and trade-return histograms, scraped through the run.
+    sampler: Option<Sampler>,
 }
 
 /// A finished, judged run.
@@ -107,6 +117,7 @@ impl Run {
         })?;
         let observer = Observer::connect(endpoints).await?;
         let initial = observer.initial().await?;
+        let kafka_marks = observer.kafka_marks().await?;
         let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
         let info = RunInfo {
             name: name.to_owned(),
@@ -118,8 +129,17 @@ impl Run {
             images: platform.images().clone(),
             schedule: Vec::new(),
         };
+        let recorder = Arc::new(Mutex::new(Recorder::create(&dir)?));
+        let sampler = endpoints.engine.as_ref().map(|e| {
+            let clock = recorder.clone();
+            Sampler::start(
+                format!("http://{}/metrics", e.http),
+                move || clock.lock().unwrap_or_else(|e| e.into_inner()).now_ns(),
+                SAMPLE_AT_MOST,
+            )
+        });
         Ok(Self {
-            recorder: Arc::new(Mutex::new(Recorder::create(&dir)?)),
+            recorder,
             dir,
             info,
             endpoints: endpoints.clone(),
@@ -127,6 +147,9 @@ impl Run {
             initial,
             workloads: Vec::new(),
             orders: None,
+            spoiled: Vec::new(),
+            kafka_marks,
+            sampler,
         })
     }
 
@@ -158,6 +181,11 @@ impl Run {
         Ok(workload::perform(op, orders, &self.recorder, OP_TIMEOUT).await?)
     }
 
+    /// Marks the run unknown, never valid, with the reason as the evidence of `what`.
+    pub fn spoil(&mut self, what: &str, reason: impl Into<String>) {
+        self.spoiled.push(Verdict::unknown(what, reason));
+    }
+
     /// Settles, reads the final state and judges it with `check` plus convergence, then writes
     /// the report (its latency table against `budgets`). A history that cannot be read back
     /// makes the verdict unknown, never valid.
@@ -170,28 +198,72 @@ impl Run {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .flush()?;
-        let convergence = self.observer.settle(SETTLE_TIMEOUT).await?;
+        // A service that cannot be read at the end makes the run unknown, with its report
+        // written, never an error without one (the run directory still replays it).
+        let convergence = match self.observer.settle(SETTLE_TIMEOUT).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.spoil(
+                    "observe",
+                    format!("cannot tell whether the platform settled: {}", chain(&e)),
+                );
+                Convergence::default()
+            }
+        };
         let history = history::load(&self.dir.join(HISTORY_FILE));
         let samples: Vec<_> = self
             .workloads
             .iter()
             .flat_map(|w| w.samples.iter().copied())
             .collect();
+        let scrapes = match self.sampler.take() {
+            Some(s) => s.stop().await,
+            None => Vec::new(),
+        };
         let latency = match &history {
-            Ok(h) => workload::latency_samples(&samples, &h.timeline),
+            Ok(h) => {
+                let mut l = workload::latency_samples(&samples, &h.timeline);
+                l.tick_ns = metrics::per_phase(&scrapes, metrics::TICK, &h.timeline);
+                l.trade_return_ns =
+                    metrics::per_phase(&scrapes, metrics::TRADE_RETURN, &h.timeline);
+                l
+            }
             Err(_) => Default::default(),
         };
-        let observations = self.observer.observe(self.initial, latency).await?;
-        let judged = match &history {
-            Ok(h) => check::judge(check, h, &observations),
-            Err(e) => Verdict::unreadable_history(e),
+        let observed = self
+            .observer
+            .observe(self.initial, latency.clone(), &self.kafka_marks)
+            .await;
+        let (observations, judged) = match (observed, &history) {
+            (Err(e), _) => {
+                let why = format!("cannot read the final state: {}", chain(&e));
+                let obs = Observations {
+                    latency,
+                    ..Default::default()
+                };
+                (obs, Verdict::unknown(check.name(), why))
+            }
+            (Ok(obs), Ok(h)) => {
+                let v = check::judge(check, h, &obs);
+                (obs, v)
+            }
+            (Ok(obs), Err(e)) => (obs, Verdict::unreadable_history(e)),
         };
-        let verdict = Verdict::all("run", vec![convergence.verdict(), judged]);
+        let mut parts = vec![convergence.verdict(), judged];
+        parts.append(&mut self.spoiled);
+        let verdict = Verdict::all("run", parts);
         self.info.finished = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
         if let Ok(h) = &history {
             self.info.schedule = h.timeline.windows().to_vec();
         }
-        let report = Report::new(self.info, &verdict, &observations.latency, budgets);
+        let mut report = Report::new(self.info, &verdict, &observations.latency, budgets);
+        if let Ok(h) = &history {
+            report.faults = crate::report::around_faults(
+                &samples,
+                h.timeline.windows(),
+                budgets.budgets(crate::history::Phase::During).order,
+            );
+        }
         report.write(&self.dir)?;
         Ok(Judged {
             dir: self.dir,

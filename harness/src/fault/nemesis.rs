@@ -248,10 +248,13 @@ fn apply<'a>(
                 undo: Undo::Nothing,
                 verified: Ok(()),
             }),
-            Fault::All { faults } => {
+            Fault::All { faults, stagger_ms } => {
                 let mut undos = Vec::new();
                 let mut verified = Ok(());
                 for (i, part) in faults.iter().enumerate() {
+                    if i > 0 && *stagger_ms > 0 {
+                        tokio::time::sleep(Duration::from_millis(*stagger_ms)).await;
+                    }
                     match apply(ctx, part, id * 1000 + i as u64).await {
                         Ok(applied) => {
                             undos.push(applied.undo);

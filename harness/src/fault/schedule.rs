@@ -142,6 +142,25 @@ impl Schedule {
         Ok(())
     }
 
+    /// The injects (`true`) and heals of the steps in the order they are played, each with its
+    /// offset in ms and its step's index.
+    fn events(&self) -> Vec<(u64, bool, usize)> {
+        let mut events: Vec<(u64, u8, usize)> = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            events.push((step.at_ms, INJECT, i));
+            let heal = match step.duration_ms {
+                0 => HEAL_AT_ONCE,
+                _ => HEAL,
+            };
+            events.push((step.at_ms + step.duration_ms, heal, i));
+        }
+        events.sort_unstable();
+        events
+            .into_iter()
+            .map(|(at, kind, i)| (at, kind == INJECT, i))
+            .collect()
+    }
+
     /// When the last fault is healed, from the start.
     pub fn length(&self) -> Duration {
         Duration::from_millis(
@@ -154,6 +173,14 @@ impl Schedule {
     }
 }
 
+/// The order of a schedule's events at one instant: heals of earlier faults first (a service
+/// started again before it is hit again), then injects in step order, then the heals of the
+/// faults that last no time, so that a step of duration 0 is healed right after its inject
+/// rather than before it (which left it active until the schedule's end).
+const HEAL: u8 = 0;
+const INJECT: u8 = 1;
+const HEAL_AT_ONCE: u8 = 2;
+
 /// The services a process or partition fault acts on.
 fn services_of(fault: &Fault) -> Vec<String> {
     match fault {
@@ -162,7 +189,7 @@ fn services_of(fault: &Fault) -> Vec<String> {
         | Fault::Pause { service }
         | Fault::Restart { service, .. }
         | Fault::Partition { service } => vec![service.clone()],
-        Fault::All { faults } => faults.iter().flat_map(services_of).collect(),
+        Fault::All { faults, .. } => faults.iter().flat_map(services_of).collect(),
         _ => Vec::new(),
     }
 }
@@ -172,17 +199,10 @@ impl Nemesis<'_> {
     /// the error names the step (with every heal failure, if healing failed too).
     pub async fn run_schedule(&mut self, schedule: &Schedule) -> Result<()> {
         schedule.validate(&self.catalogue(), None)?;
-        let mut events: Vec<(u64, bool, usize)> = Vec::new();
-        for (i, step) in schedule.steps.iter().enumerate() {
-            events.push((step.at_ms, true, i));
-            events.push((step.at_ms + step.duration_ms, false, i));
-        }
-        // At one instant, heals go before injects, and injects in step order.
-        events.sort_by_key(|&(at, inject, i)| (at, inject, i));
         let start = tokio::time::Instant::now();
         let mut injected = vec![None; schedule.steps.len()];
         let mut outcome = Ok(());
-        for (at, inject, i) in events {
+        for (at, inject, i) in schedule.events() {
             tokio::time::sleep_until(start + Duration::from_millis(at)).await;
             let step = &schedule.steps[i];
             let done = if inject {
@@ -255,6 +275,31 @@ mod tests {
         assert!(
             message.contains("service") && message.contains("steps[0]"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn heals_come_before_injects_at_one_instant_and_an_instant_fault_after_its_inject() {
+        let step = |at_ms, duration_ms| Step {
+            at_ms,
+            duration_ms,
+            fault: Fault::Noop,
+        };
+        let schedule = Schedule {
+            steps: vec![step(0, 1000), step(1000, 0), step(1000, 500), step(2000, 0)],
+        };
+        assert_eq!(
+            schedule.events(),
+            vec![
+                (0, true, 0),
+                (1000, false, 0),
+                (1000, true, 1),
+                (1000, true, 2),
+                (1000, false, 1),
+                (1500, false, 2),
+                (2000, true, 3),
+                (2000, false, 3),
+            ]
         );
     }
 

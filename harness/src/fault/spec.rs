@@ -46,6 +46,10 @@ fn hang_default() -> u64 {
     3_600_000
 }
 
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
 /// One fault. Network faults act on an engine→service link of the fault proxy (`postgres`,
 /// `redis`, `kafka`, `ctp-trade`, `ctp-md`); process and partition faults on a service by its
 /// role (`postgres`, `engine`, …); exchange faults on the mock CTP front.
@@ -54,8 +58,13 @@ fn hang_default() -> u64 {
 pub enum Fault {
     /// Nothing: a placeholder in schedules and compositions.
     Noop,
-    /// Every fault at once, injected in order and healed in reverse.
-    All { faults: Vec<Fault> },
+    /// Every fault together, injected in order (`stagger_ms` apart, at once by default) and
+    /// healed in reverse.
+    All {
+        faults: Vec<Fault>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        stagger_ms: u64,
+    },
     /// Delays the link's data by `latency_ms` ± `jitter_ms`.
     Latency {
         link: String,
@@ -230,7 +239,7 @@ impl Fault {
     pub fn target(&self) -> String {
         match self {
             Fault::Noop => String::new(),
-            Fault::All { faults } => faults
+            Fault::All { faults, .. } => faults
                 .iter()
                 .map(Fault::target)
                 .filter(|t| !t.is_empty())
@@ -265,7 +274,7 @@ impl Fault {
         let bad = |field: &str, reason: &str| Err(FaultError::invalid(kind, field, reason));
         match self {
             Fault::Noop => Ok(()),
-            Fault::All { faults } => faults.iter().try_for_each(|f| f.validate(catalogue)),
+            Fault::All { faults, .. } => faults.iter().try_for_each(|f| f.validate(catalogue)),
             Fault::Latency {
                 link, latency_ms, ..
             } => {
@@ -460,6 +469,7 @@ mod tests {
                     service: "redis".into(),
                 },
             ],
+            stagger_ms: 0,
         };
         assert!(nested
             .validate(&c)

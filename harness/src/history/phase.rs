@@ -46,7 +46,8 @@ pub struct FaultWindow {
 }
 
 impl FaultWindow {
-    fn contains(&self, at_ns: u64) -> bool {
+    /// Whether the fault was on at `at_ns` (from its inject, until its heal if any).
+    pub fn contains(&self, at_ns: u64) -> bool {
         at_ns >= self.inject_ns && self.heal_ns.is_none_or(|h| at_ns < h)
     }
 }

@@ -38,12 +38,14 @@ pub enum ObserveError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("kafka topic {topic} was not read to its end within {timeout_s} s (at {read} of {end} records)")]
+    #[error("kafka topic {topic} was not read to its end within {timeout_s} s (at {read} of {end} records{})",
+        last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
     KafkaTimeout {
         topic: String,
         timeout_s: u64,
         read: i64,
         end: i64,
+        last_error: Option<String>,
     },
     #[error("the platform has no trading engine to observe")]
     NoEngine,

@@ -13,11 +13,14 @@ mod db;
 mod error;
 mod exchange;
 mod kafka;
+pub mod metrics;
 
 use std::time::Duration;
 
 pub use converge::{Convergence, NAME as CONVERGED};
 pub use error::ObserveError;
+pub use kafka::{answers as kafka_answers, KafkaMarks};
+pub use metrics::Sampler;
 
 use crate::check::{DbState, LatencySamples, Observations};
 use crate::platform::Endpoints;
@@ -44,6 +47,11 @@ impl Observer {
         self.db.money().await
     }
 
+    /// Where each Kafka partition ends now: a run reads only the events after these.
+    pub async fn kafka_marks(&self) -> Result<KafkaMarks, ObserveError> {
+        kafka::marks(&self.endpoints.kafka_bootstrap(false)).await
+    }
+
     /// Waits until the engine has relayed its outbox and applied every exchange return, at
     /// most `timeout`.
     pub async fn settle(&self, timeout: Duration) -> Result<Convergence, ObserveError> {
@@ -55,11 +63,16 @@ impl Observer {
         &self,
         initial: DbState,
         latency: LatencySamples,
+        from: &KafkaMarks,
     ) -> Result<Observations, ObserveError> {
         let db = self.db.state().await?;
         let exchange = exchange::record(&self.endpoints.mock_ctp).await?;
-        let kafka =
-            kafka::read_all(&self.endpoints.kafka_bootstrap(false), KAFKA_READ_TIMEOUT).await?;
+        let kafka = kafka::read_all(
+            &self.endpoints.kafka_bootstrap(false),
+            KAFKA_READ_TIMEOUT,
+            from,
+        )
+        .await?;
         Ok(Observations {
             db,
             initial,

@@ -84,6 +84,7 @@ impl PlatformBuilder {
             ));
         }
         crate::docker::prepare_testcontainers().await?;
+        super::signals::remove_runs_on_signal();
         let docker = crate::docker::client().await?;
         if let Err(e) = sweep::sweep_dead_runs().await {
             tracing::warn!(error = %e, "sweeping leftovers of dead runs failed");

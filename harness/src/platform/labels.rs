@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 pub(crate) const RUN: &str = "harness.run";
 pub(crate) const SERVICE: &str = "harness.service";
-const OWNER_PID: &str = "harness.owner.pid";
+pub(crate) const OWNER_PID: &str = "harness.owner.pid";
 const OWNER_START: &str = "harness.owner.start";
 const OWNER_BOOT: &str = "harness.owner.boot";
 

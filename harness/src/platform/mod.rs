@@ -14,6 +14,7 @@ mod launch;
 mod proxies;
 mod readiness;
 mod services;
+mod signals;
 mod sweep;
 pub(crate) mod targets;
 mod topology;

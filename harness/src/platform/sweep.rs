@@ -11,7 +11,7 @@ use testcontainers::bollard::query_parameters::{
 };
 use testcontainers::bollard::Docker;
 
-use super::labels::{Owner, RUN};
+use super::labels::{Owner, OWNER_PID, RUN};
 use crate::error::{Error, Result};
 
 /// One labelled Docker resource of a harness run.
@@ -156,6 +156,20 @@ pub(crate) fn remove_run_blocking(run: &str) {
         Ok(Err(e)) => eprintln!("harness: no runtime to remove run {run} on drop: {e}"),
         Err(_) => eprintln!("harness: removing run {run} on drop panicked"),
     }
+}
+
+/// Removes every run this process owns (by its pid label); returns those runs.
+pub(crate) async fn remove_own_runs(docker: &Docker) -> Result<Vec<String>> {
+    let pid = std::process::id();
+    let runs: BTreeSet<String> = list(docker, format!("{OWNER_PID}={pid}"))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.labels.get(RUN).cloned())
+        .collect();
+    for run in &runs {
+        remove_run(docker, run).await?;
+    }
+    Ok(runs.into_iter().collect())
 }
 
 /// Removes the resources of every run whose owning process is gone; returns those runs.

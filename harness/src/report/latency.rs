@@ -75,7 +75,7 @@ pub struct LatencyRow {
     pub phases: Vec<PhaseLatency>,
 }
 
-fn stats(h: &Histogram<u64>, budget: Budget) -> Option<PhaseStats> {
+pub(super) fn stats(h: &Histogram<u64>, budget: Budget) -> Option<PhaseStats> {
     (!h.is_empty()).then(|| PhaseStats {
         samples: h.len(),
         median_ns: h.value_at_quantile(0.5),

@@ -12,6 +12,7 @@
 //! per phase keep no time axis); the DR certificate of `certify` is not written here.
 
 mod error;
+mod faults;
 mod junit;
 mod latency;
 mod run;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use error::ReportError;
+pub use faults::{around_faults, FaultLatency};
 pub use latency::{LatencyKind, LatencyRow, PhaseLatency, PhaseStats};
 pub use run::RunInfo;
 
@@ -55,6 +57,9 @@ pub struct Report {
     pub detail: String,
     pub checks: Vec<CheckResult>,
     pub latency: Vec<LatencyRow>,
+    /// Order acknowledgement latency before, during and after each fault.
+    #[serde(default)]
+    pub faults: Vec<FaultLatency>,
 }
 
 /// The files [`Report::write`] wrote.
@@ -89,6 +94,7 @@ impl Report {
             detail: verdict.detail.clone(),
             checks,
             latency: latency::table(latency, budgets),
+            faults: Vec::new(),
         }
     }
 

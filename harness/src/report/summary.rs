@@ -111,6 +111,37 @@ fn latency_table(out: &mut String, rows: &[LatencyRow]) {
     }
 }
 
+/// One line per fault: when, what, and the order ack median / P99 before, during and after.
+fn fault_table(out: &mut String, faults: &[super::FaultLatency]) {
+    if faults.is_empty() {
+        return;
+    }
+    let cell = |s: &Option<super::PhaseStats>| match s {
+        Some(s) => format!("{} / {}", duration(s.median_ns), duration(s.p99_ns)),
+        None => NONE.to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "\n{:<9} {:<9} {:<36} {:>23} {:>23} {:>23}",
+        "at", "held", "fault", "before median/p99", "during median/p99", "after median/p99"
+    );
+    for f in faults {
+        let held = f.heal_ns.map_or("unhealed".to_owned(), |h| {
+            duration(h.saturating_sub(f.inject_ns))
+        });
+        let _ = writeln!(
+            out,
+            "{:<9} {:<9} {:<36} {:>23} {:>23} {:>23}",
+            duration(f.inject_ns),
+            held,
+            format!("{} {}", f.fault, f.target),
+            cell(&f.before),
+            cell(&f.during),
+            cell(&f.after),
+        );
+    }
+}
+
 pub(crate) fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -152,6 +183,7 @@ pub(crate) fn render(r: &Report) -> String {
     }
     out.push('\n');
     latency_table(&mut out, &r.latency);
+    fault_table(&mut out, &r.faults);
     let _ = writeln!(out, "\nrun directory: {}", r.run.run_dir.display());
     let _ = writeln!(out, "seed:          {}", r.run.seed);
     let _ = writeln!(out, "replay:        {}", r.run.replay_command);

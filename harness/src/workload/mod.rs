@@ -6,8 +6,8 @@
 //! in count and time.
 //!
 //! Known gaps: ticks are replayed by the mock CTP front from `fixtures/ticks` at its own pace
-//! and their latency comes from the engine's `tick_processing_latency_ns`, not from this
-//! module; one account per workload (the engine trades as one investor).
+//! and their latency comes from the engine's `tick_processing_latency_ns` (sampled by
+//! `observe::metrics`), not from this module; one account per workload (the engine trades as one investor).
 
 mod client;
 mod driver;
@@ -73,6 +73,26 @@ pub async fn run_against<W: std::io::Write + Send + 'static>(
     run(spec, planner, entry, recorder).await
 }
 
+/// An empty acknowledgement-latency histogram: 1 µs to 1 h, 3 significant digits.
+fn ack_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1_000, 3_600_000_000_000, 3)
+        .expect("static histogram bounds are valid")
+}
+
+fn record(h: &mut Histogram<u64>, s: &Sample) {
+    // Below the histogram's 1 µs floor counts as 1 µs.
+    h.saturating_record(s.latency_ns.max(1_000));
+}
+
+/// The acknowledgement latencies of `samples` in one histogram.
+pub fn ack_histogram_of<'a>(samples: impl IntoIterator<Item = &'a Sample>) -> Histogram<u64> {
+    let mut h = ack_histogram();
+    for s in samples {
+        record(&mut h, s);
+    }
+    h
+}
+
 /// The acknowledgement latencies per phase of `timeline` (by intended send time).
 pub fn latency_samples(samples: &[Sample], timeline: &Timeline) -> LatencySamples {
     let mut out = LatencySamples::default();
@@ -80,11 +100,8 @@ pub fn latency_samples(samples: &[Sample], timeline: &Timeline) -> LatencySample
         let h = out
             .order_ns
             .entry(timeline.phase_at(s.intended_ns))
-            .or_insert_with(|| {
-                Histogram::new_with_bounds(1_000, 3_600_000_000_000, 3)
-                    .expect("static histogram bounds are valid")
-            });
-        h.saturating_record(s.latency_ns.max(1_000));
+            .or_insert_with(ack_histogram);
+        record(h, s);
     }
     out
 }

@@ -157,6 +157,7 @@ pub async fn bandwidth_slicer_and_a_composition_inject_and_heal(
             },
             Fault::Noop,
         ],
+        stagger_ms: 0,
     };
     let injected = nemesis.inject(&fault).await?;
     let proxies = ToxiproxyClient::new(&platform.endpoints().faultproxy_api)

@@ -1,5 +1,6 @@
 //! Nothing is left behind: not after a panic mid-test (Drop removes the run), not after the
-//! harness process is killed with SIGKILL (the next sweep removes the run).
+//! harness process is told to stop with SIGTERM or Ctrl-C (its signal handler removes the run
+//! before it exits), not after it is killed with SIGKILL (the next sweep removes the run).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -26,8 +27,8 @@ async fn a_test_that_panics_midway_leaves_nothing_behind() {
     assert!(left.is_empty(), "a panicking test left {left:?}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_killed_harness_leaves_nothing_after_the_next_sweep() {
+/// Starts `harness up` for five minutes and waits for it to be ready; returns it and its run.
+fn harness_up() -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["up", "--no-build", "--for-seconds", "300"])
         .stdout(Stdio::piped())
@@ -52,6 +53,12 @@ async fn a_killed_harness_leaves_nothing_after_the_next_sweep() {
         .recv_timeout(Duration::from_secs(120))
         .expect("harness up reports ready")
         .expect("a run id");
+    (child, run)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_harness_leaves_nothing_after_the_next_sweep() {
+    let (mut child, run) = harness_up();
     assert!(
         !resources_of_run(&run).await.unwrap().is_empty(),
         "the run's resources exist while it runs"
@@ -70,4 +77,23 @@ async fn a_killed_harness_leaves_nothing_after_the_next_sweep() {
         left.is_empty(),
         "after the sweep, the killed run left {left:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminated_harness_removes_its_run_before_it_exits() {
+    let (mut child, run) = harness_up();
+    assert!(!resources_of_run(&run).await.unwrap().is_empty());
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(128 + 15),
+        "exits as SIGTERM's default would"
+    );
+    let left = resources_of_run(&run).await.unwrap();
+    assert!(left.is_empty(), "SIGTERM left {left:?} (no sweep ran)");
 }
