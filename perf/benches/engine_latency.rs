@@ -3,7 +3,8 @@
 //! counts against every order it delays (coordinated omission corrected), into an
 //! HdrHistogram; then the engine's own `order_processing_latency_ns`,
 //! `order_commit_latency_ns` (the PostgreSQL part), `tick_processing_latency_ns` and
-//! `trade_return_latency_ns` from /metrics, and the mean group-commit batch. Measures and
+//! `trade_return_latency_ns` (received → committed) with `trade_publish_latency_ns` (→ in
+//! Kafka) from /metrics, and the mean group-commit batch. Measures and
 //! prints; never asserts.
 //!
 //! Runs against a running engine: `ENGINE_BENCH_GRPC` (default 127.0.0.1:50051),
@@ -133,6 +134,7 @@ async fn main() -> Result<()> {
         "order_commit_latency_ns",
         "tick_processing_latency_ns",
         "trade_return_latency_ns",
+        "trade_publish_latency_ns",
     ] {
         println!(
             "engine {name} (bucket bounds, µs): p50<={:?} p99<={:?} p999<={:?}",

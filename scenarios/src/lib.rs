@@ -1,15 +1,15 @@
 //! The harness's scenarios: the cucumber World that holds a platform, its run (history and
 //! workload) and the verdict, with one step file per domain concept, for the Gherkin features
-//! under `features/`. `tests/features.rs` runs them with [`run_features`].
-//!
-//! Known gaps: the proptest strategies of fault schedules and order flows for the chaos
-//! properties are still to come (issue 6).
+//! under `features/`. `tests/features.rs` runs them with [`run_features`]. [`chaos`] holds the
+//! chaos property that `tests/chaos.rs` runs, with the strategies of fault schedules and order
+//! flows.
 
+pub mod chaos;
 pub mod params;
 pub mod steps;
 mod world;
 
-pub use world::TradingWorld;
+pub use world::{Played, TradingWorld};
 
 use cucumber::World as _;
 
@@ -20,8 +20,9 @@ pub async fn run_features(path: &str) {
     TradingWorld::cucumber()
         .max_concurrent_scenarios(1)
         .fail_on_skipped()
-        .before(|_feature, _rule, scenario, world| {
+        .before(|feature, _rule, scenario, world| {
             world.scenario = scenario.name.clone();
+            world.feature = feature.path.clone();
             Box::pin(async {})
         })
         .after(|_feature, _rule, _scenario, ev, world| {

@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use cucumber::World;
 use harness::check::{self, LatencyBudgets, LatencyCheck};
-use harness::fault::Nemesis;
+use harness::fault::{Nemesis, Schedule};
 use harness::history::Phase;
 use harness::platform::EngineSpec;
 use harness::run::{Judged, Run};
@@ -21,6 +22,8 @@ use harness::{Platform, Topology};
 pub struct TradingWorld {
     /// The scenario's name (set before its first step).
     pub scenario: String,
+    /// The feature file the scenario comes from, for errors that name a line in it.
+    pub feature: Option<PathBuf>,
     pub investor: String,
     pub defects: Vec<String>,
     pub platform: Option<Platform>,
@@ -34,7 +37,17 @@ pub struct TradingWorld {
     pub replies: BTreeMap<String, Vec<Reply>>,
     /// Labelled orders as first submitted.
     pub orders: BTreeMap<String, harness::history::SubmitOrder>,
+    /// The fault schedules played during workloads, in order.
+    pub schedules: Vec<Played>,
     pub judged: Option<Judged>,
+}
+
+/// A schedule as played: when it started on the history's clock, so that each step's
+/// intended inject and heal can be placed on the run's timeline.
+#[derive(Debug, Clone)]
+pub struct Played {
+    pub start_ns: u64,
+    pub schedule: Schedule,
 }
 
 impl fmt::Debug for TradingWorld {
@@ -54,6 +67,7 @@ impl TradingWorld {
     fn new() -> Self {
         Self {
             scenario: String::new(),
+            feature: None,
             investor: "000001".into(),
             defects: Vec::new(),
             platform: None,
@@ -63,6 +77,7 @@ impl TradingWorld {
             budgets_set: false,
             replies: BTreeMap::new(),
             orders: BTreeMap::new(),
+            schedules: Vec::new(),
             judged: None,
         }
     }

@@ -1,6 +1,7 @@
 //! Bad features fail clearly: an unknown step, a feature that does not parse, a budget that
-//! makes no sense and an unknown check each fail the run, and the output names the file and
-//! line. None of them reaches a platform, so no container is started.
+//! makes no sense, an unknown check and a fault schedule that does not parse each fail the
+//! run, and the output names the file and line. None of them reaches a platform, so no
+//! container is started.
 
 use std::path::PathBuf;
 
@@ -34,6 +35,10 @@ async fn run_async(feature: &str) -> (bool, usize, usize, String) {
         std::env::temp_dir().join(format!("bad-features-{}-{feature}.txt", std::process::id()));
     let file = std::fs::File::create(&out).unwrap();
     let w = TradingWorld::cucumber()
+        .before(|feature, _rule, _scenario, world| {
+            world.feature = feature.path.clone();
+            Box::pin(async {})
+        })
         .with_writer(
             writer::Basic::raw(file, Coloring::Never, 0)
                 .normalized()
@@ -83,4 +88,13 @@ fn an_unknown_check_fails_listing_the_known_ones() {
     assert!(failed, "{text}");
     assert!(text.contains("no_such_check"), "{text}");
     assert!(text.contains("no_lost_order"), "{text}");
+}
+
+#[test]
+fn a_schedule_that_does_not_parse_fails_naming_its_line_in_the_feature() {
+    let (failed, _, failed_steps, text) = run("bad_schedule.feature");
+    assert!(failed, "{text}");
+    assert_eq!(failed_steps, 1, "{text}");
+    assert!(text.contains("bad_schedule.feature:9:"), "{text}");
+    assert!(text.contains("servise"), "{text}");
 }

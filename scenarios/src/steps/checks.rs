@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Result};
 use cucumber::then;
 use harness::check::Outcome;
 
-use crate::params::{CheckName, OutcomeParam};
+use crate::params::{CheckName, DurationParam, OutcomeParam};
 use crate::TradingWorld;
 
 #[then("every check is valid")]
@@ -56,6 +56,32 @@ async fn names_evidence(w: &mut TradingWorld, check: CheckName) -> Result<()> {
         .ok_or_else(|| anyhow!("check {} did not judge", check.0))?;
     if v.evidence.orders.is_empty() || v.evidence.first_bad.is_none() {
         bail!("check {} names no evidence:\n{}", check.0, v.explain());
+    }
+    Ok(())
+}
+
+/// How long the platform took to settle after the flow (outbox relayed, every exchange return
+/// applied): an engine that recovers from a fault only by a long client timeout settles late.
+#[then(expr = "the platform settled within {duration} of the flow's end")]
+async fn settled_within(w: &mut TradingWorld, limit: DurationParam) -> Result<()> {
+    let j = w.judged().await?;
+    let c = &j.convergence;
+    let waited = std::time::Duration::from_millis(c.waited_ms);
+    if !c.converged || waited >= limit.0 {
+        bail!(
+            "the platform {} after {waited:?}, limit {:?}: {} outbox rows unsent, {} orders \
+             without an exchange answer, {} orders still filling at the exchange (run dir {})",
+            if c.converged {
+                "settled"
+            } else {
+                "had not settled"
+            },
+            limit.0,
+            c.outbox_unsent,
+            c.orders_new,
+            c.fills_pending,
+            j.dir.display()
+        );
     }
     Ok(())
 }

@@ -1,16 +1,19 @@
 //! Steps that inject and heal faults through the nemesis, on their own or while a workload
 //! runs. Faults are the fault module's data (`harness::fault::Fault`, JSON in a doc string);
-//! the common ones have their own sentences. Every fault is healed before the run is judged.
+//! the common ones have their own sentences. A whole schedule (faults at offsets, each healed
+//! after its duration) is a `harness::fault::Schedule` in JSON or TOML, played by the nemesis
+//! beside the workload, so the history's fault timeline splits the run into before, during
+//! and after. Every fault is healed before the run is judged.
 
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use cucumber::gherkin::Step;
 use cucumber::when;
-use harness::fault::Fault;
+use harness::fault::{Fault, FaultError, Schedule};
 
 use crate::params::DurationParam;
-use crate::TradingWorld;
+use crate::{Played, TradingWorld};
 
 async fn inject(w: &mut TradingWorld, fault: Fault) -> Result<()> {
     let nemesis = w.nemesis()?;
@@ -152,5 +155,100 @@ async fn orders_with_faults(
         "workload: {} sent, {:?}, refusals {:?}",
         r.sent, r.by_intent, r.fail_codes
     );
+    Ok(())
+}
+
+/// The schedule in the step's doc string: JSON when it opens with `{`, TOML otherwise. A parse
+/// error names the feature file and the line in it (the doc string's content starts two lines
+/// below the step: its opening quotes sit on the next one).
+fn doc_schedule(w: &TradingWorld, step: &Step) -> Result<Schedule> {
+    let feature = w
+        .feature
+        .as_ref()
+        .map_or_else(|| "the feature".to_owned(), |p| p.display().to_string());
+    let text = step.docstring.as_ref().ok_or_else(|| {
+        anyhow!(
+            "{feature}:{}: the step needs the schedule as a JSON or TOML doc string",
+            step.position.line
+        )
+    })?;
+    let parsed = match text.trim_start().starts_with('{') {
+        true => Schedule::from_json(text, None),
+        false => Schedule::from_toml(text, None),
+    };
+    let first = step.position.line + 2;
+    // The doc string may keep the newline after its opening quotes: count from its first
+    // line with content.
+    let skipped = text.len() - text.trim_start_matches(['\n', '\r']).len();
+    let skipped = text[..skipped].matches('\n').count();
+    parsed.map_err(|e| match e {
+        FaultError::ScheduleParse {
+            line,
+            column,
+            message,
+            ..
+        } if line > 0 => anyhow!(
+            "{feature}:{}:{column}: the schedule does not parse: {message}",
+            first + line - 1 - skipped
+        ),
+        other => anyhow!(
+            "{feature}:{first}: the schedule does not parse: {}",
+            harness::fault::chain(&other)
+        ),
+    })
+}
+
+/// Plays the schedule in the doc string while the orders flow: each fault injected at its
+/// `at_ms` from the workload's start and healed `duration_ms` later, every fault healed when
+/// the schedule ends. The schedule is checked against the platform before the first order.
+#[when(expr = "{int} orders are sent at {int} per second with this schedule:")]
+async fn orders_with_schedule(
+    w: &mut TradingWorld,
+    operations: u64,
+    rate: u64,
+    step: &Step,
+) -> Result<()> {
+    let schedule = doc_schedule(w, step)?;
+    if schedule.steps.is_empty() {
+        bail!("line {}: the schedule has no steps", step.position.line);
+    }
+    let length = Duration::from_secs_f64(operations as f64 / rate.max(1) as f64);
+    if let Some(late) = schedule
+        .steps
+        .iter()
+        .find(|s| Duration::from_millis(s.at_ms) >= length)
+    {
+        bail!(
+            "line {}: the fault {} at {} ms comes after the last order ({} ms)",
+            step.position.line,
+            late.fault,
+            late.at_ms,
+            length.as_millis()
+        );
+    }
+    let seed = w.platform()?.seed();
+    let spec = harness::workload::WorkloadSpec::new(&w.investor, rate as f64, operations, seed);
+    let (run, nemesis) = w.run_and_nemesis()?;
+    schedule
+        .validate(&nemesis.catalogue(), None)
+        .map_err(|e| anyhow!("line {}: {}", step.position.line, harness::fault::chain(&e)))?;
+    let start_ns = run
+        .recorder()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .now_ns();
+    let (result, played) = tokio::join!(run.workload(&spec), nemesis.run_schedule(&schedule));
+    let summary = result.map(|r| {
+        format!(
+            "workload: {} sent in {:.1} s, {:?}, refusals {:?}",
+            r.sent,
+            r.elapsed.as_secs_f64(),
+            r.by_intent,
+            r.fail_codes
+        )
+    });
+    w.schedules.push(Played { start_ns, schedule });
+    played.context("the fault schedule")?;
+    println!("{}", summary?);
     Ok(())
 }

@@ -1,9 +1,10 @@
 //! Step definitions, one file per domain concept: the platform, workloads, single orders,
-//! faults, checks and latency budgets.
+//! faults, what faults did to trading (recovery), checks and latency budgets.
 
 pub mod checks;
 pub mod faults;
 pub mod latency;
 pub mod orders;
 pub mod platform;
+pub mod recovery;
 pub mod workload;
