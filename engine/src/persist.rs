@@ -1,5 +1,5 @@
 //! Writes a set of changes made by exchange returns (or by reconciliation) in one
-//! transaction, one prepared statement after the flow lock: order rows, new trades, positions, account deltas, outbox rows and the
+//! transaction, one prepared statement after the flow lock, in two round trips: order rows, new trades, positions, account deltas, outbox rows and the
 //! private-flow position. Order and position rows are written as absolute values from the
 //! book; account margins as deltas, because the committer changes frozen margin
 //! concurrently. The transaction first locks the private-flow position and does nothing when
@@ -132,21 +132,37 @@ pub async fn write(pg: &mut Pg, engine: &Engine, ch: &Changes) -> Result<(), Eng
     ];
     let (_, statement) = pg.prepared(APPLY_RETURNS).await?;
     let (_, lock) = pg.prepared(LOCK_FLOW).await?;
-    let tx = pg.get().await?.transaction().await?;
+    let client = &*pg.get().await?;
+    // Two round trips, each of two pipelined requests (tokio-postgres sends a request when its
+    // future is first polled, and `join!` polls in order): BEGIN with the lock, then the
+    // statement with COMMIT. Four in sequence cost a trade return 10 ms at its median under
+    // 1,000 orders/s on two cores.
     if has_flow {
-        if let Some(row) = tx.query_opt(&lock, &[broker, user]).await? {
+        let who: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [broker, user];
+        let (begun, locked) =
+            tokio::join!(client.batch_execute("BEGIN"), client.query_opt(&lock, &who));
+        begun?;
+        if let Some(row) = locked? {
             let (persisted_day, persisted_seq): (String, i64) = (row.get(0), row.get(1));
             if persisted_day == day && persisted_seq >= seq {
                 // An earlier attempt of this batch committed although its answer was lost:
                 // its deltas are in, and applying them again would count them twice.
                 tracing::info!(seq, "return batch already committed by an earlier attempt");
-                tx.rollback().await?;
+                client.batch_execute("ROLLBACK").await?;
                 return Ok(());
             }
         }
+    } else {
+        client.batch_execute("BEGIN").await?;
     }
-    tx.execute(&statement, &params).await?;
-    tx.commit().await?;
+    // A failed statement leaves the transaction aborted, and COMMIT then ends it as a
+    // ROLLBACK without an error: the statement's own result is what tells.
+    let (applied, committed) = tokio::join!(
+        client.execute(&statement, &params),
+        client.batch_execute("COMMIT")
+    );
+    applied?;
+    committed?;
     Ok(())
 }
 
