@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Bucket upper bounds in nanoseconds: 1 µs to 60 s (a return held up by a frozen engine or
-/// a slow database takes seconds, and a budget of seconds must be judgeable).
-const BOUNDS_NS: [u64; 24] = [
+/// a slow database takes seconds, and a budget of seconds must be judgeable), finer around
+/// the 10 ms trade-return budget.
+const BOUNDS_NS: [u64; 26] = [
     1_000,
     2_500,
     5_000,
@@ -21,7 +22,9 @@ const BOUNDS_NS: [u64; 24] = [
     1_000_000,
     2_000_000,
     5_000_000,
+    7_500_000,
     10_000_000,
+    15_000_000,
     25_000_000,
     50_000_000,
     100_000_000,
