@@ -164,7 +164,7 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
     let relay = tokio::spawn(crate::outbox::run(
         engine.clone(),
         Pg::new(&url)?,
-        Pg::new(&url)?,
+        Pg::new(&url)?.asynchronous_commit(),
         producer,
     ));
     tokio::spawn(crate::md::run(engine.clone()));

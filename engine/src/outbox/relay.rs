@@ -4,15 +4,17 @@
 //! producing and marking overlap, so an event waits for the broker's produce latency and not
 //! for a whole read → produce → acknowledge → mark cycle of the rows before it.
 //!
-//! Which rows the dispatcher reads: those above the highest id it handed over (`cursor`), and
-//! those below the lowest id still in flight (`low`). The second range catches a row whose
-//! transaction committed after a higher id had already been read (ids are drawn before commit,
-//! and the order committer and the return applier commit concurrently), and a row whose
-//! delivery failed. A row in flight is never read again, and a row leaves the in-flight set
-//! only once it is marked sent (or its delivery failed), so nothing is sent twice while the
-//! engine runs.
+//! Which rows the dispatcher reads: every unsent row not in flight, lowest ids first. Not
+//! only those above the highest id read so far: ids are drawn before commit, and the order
+//! committer and the return applier commit concurrently, so a row can become visible after a
+//! higher one was read. Reading above a cursor left such a row behind while the same order's
+//! next event went out (the engine suite saw an order's event 3 reach Kafka before its event
+//! 2). An order's next event is written only after its previous one committed, so a read that
+//! sees the next one sees the previous one too, and sends it first. A row in flight is never
+//! read again, and it leaves the in-flight set only once it is marked sent (or its delivery
+//! failed), so nothing is sent twice while the engine runs.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -33,18 +35,16 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// How long the dispatcher sleeps when nothing woke it (a missed notification costs this).
 const IDLE: Duration = Duration::from_millis(200);
 
-/// Both ranges in id order, each through the partial index on unsent rows.
-const READ_UNSENT: &str = "SELECT id, topic, key, payload FROM ( \
-     (SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND id < $2 \
-     ORDER BY id LIMIT $3) UNION ALL \
-     (SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND id > $1 \
-     ORDER BY id LIMIT $3)) r ORDER BY id LIMIT $3";
+/// Unsent rows not in flight ($1), through the partial index on unsent rows. The rows in
+/// flight are few (about a produce latency's worth of events) while Kafka answers.
+const READ_UNSENT: &str = "SELECT id, topic, key, payload FROM outbox \
+     WHERE sent_at IS NULL AND id <> ALL($1) ORDER BY id LIMIT $2";
 const MARK_SENT: &str = "UPDATE outbox SET sent_at = now() WHERE id = ANY($1)";
 
 /// What the dispatcher and the acker share.
 #[derive(Default)]
 struct Shared {
-    in_flight: Mutex<BTreeSet<i64>>,
+    in_flight: Mutex<HashSet<i64>>,
     /// Deliveries failed since the dispatcher last looked: it backs off before sending again.
     failures: AtomicU64,
     /// Woken when rows leave the in-flight set.
@@ -52,7 +52,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn in_flight(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -67,12 +67,12 @@ struct Dispatched {
     delivery: DeliveryFuture,
 }
 
-/// Runs the relay until shutdown: `read` serves the dispatcher, `mark` the acker.
+/// Runs the relay until shutdown: `read` serves the dispatcher, `mark` the acker (with
+/// asynchronous commit: see [`Pg::asynchronous_commit`]).
 pub async fn run(engine: Arc<Engine>, mut read: Pg, mark: Pg, producer: FutureProducer) {
     let shared = Arc::new(Shared::default());
     let (tx, rx) = mpsc::channel(MAX_IN_FLIGHT);
     tokio::spawn(acker(engine.clone(), mark, rx, shared.clone()));
-    let mut cursor = 0i64;
     let mut backoff = MIN_BACKOFF;
     loop {
         if shared.failures.swap(0, Relaxed) > 0 {
@@ -81,12 +81,12 @@ pub async fn run(engine: Arc<Engine>, mut read: Pg, mark: Pg, producer: FuturePr
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-        let (low, room) = {
+        // Taken before the read's snapshot: a row freed after this was marked sent before.
+        let (in_flight, room) = {
             let f = shared.in_flight();
-            (
-                f.first().copied().unwrap_or(cursor + 1),
-                MAX_IN_FLIGHT - f.len().min(MAX_IN_FLIGHT),
-            )
+            let ids: Vec<i64> = f.iter().copied().collect();
+            let room = MAX_IN_FLIGHT - ids.len().min(MAX_IN_FLIGHT);
+            (ids, room)
         };
         if room == 0 {
             if idle(&engine, &shared).await {
@@ -97,7 +97,7 @@ pub async fn run(engine: Arc<Engine>, mut read: Pg, mark: Pg, producer: FuturePr
         let limit = room.min(BATCH) as i64;
         let rows = crate::db::timed("read the outbox", async {
             let (client, statement) = read.prepared(READ_UNSENT).await?;
-            Ok(client.query(&statement, &[&cursor, &low, &limit]).await?)
+            Ok(client.query(&statement, &[&in_flight, &limit]).await?)
         })
         .await;
         let rows = match rows {
@@ -136,7 +136,6 @@ pub async fn run(engine: Arc<Engine>, mut read: Pg, mark: Pg, producer: FuturePr
                 }
             };
             shared.in_flight().insert(id);
-            cursor = cursor.max(id);
             let trade_applied_us = trade_applied_us(topic, payload);
             let sent = Dispatched {
                 id,
