@@ -60,15 +60,6 @@ impl Pg {
         })
     }
 
-    /// Commits on this connection return before their WAL is flushed (`synchronous_commit =
-    /// off`). Only for writes a crash may lose: marking outbox rows sent (a lost mark sends
-    /// the row again, which consumers drop by its seq), so that the relay's marks do not wait
-    /// for, or compete with, the order commits' flushes.
-    pub fn asynchronous_commit(mut self) -> Self {
-        self.config.options("-c synchronous_commit=off");
-        self
-    }
-
     /// The connection, connecting first if there is none (or the last one died).
     pub async fn get(&mut self) -> Result<&mut Client, EngineError> {
         if self.client.as_ref().is_some_and(|c| c.is_closed()) {
