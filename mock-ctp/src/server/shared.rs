@@ -70,8 +70,9 @@ struct SessionEntry {
 /// Faults that act on the wire rather than in the exchange.
 #[derive(Debug, Default)]
 pub struct WireFaults {
-    /// Set through [`Self::set_hang`], which wakes the fronts waiting in [`Self::wait_while_hung`].
-    pub hang_until: Mutex<Option<Instant>>,
+    /// Private: [`Self::set_hang`] is its one writer, and wakes the fronts waiting in
+    /// [`Self::wait_while_hung`].
+    hang_until: Mutex<Option<Instant>>,
     hang_changed: Notify,
     pub delay_returns_ms: AtomicU64,
     pub drop_returns: AtomicU64,
