@@ -1,6 +1,6 @@
 //! Writes a set of changes made by exchange returns (or by reconciliation) in one
-//! transaction, one prepared statement after the flow lock, in two round trips: order rows, new trades, positions, account deltas, outbox rows and the
-//! private-flow position. Order and position rows are written as absolute values from the
+//! transaction, one prepared statement after the flow lock, in two round trips: order rows,
+//! new trades, positions, account deltas, outbox rows and the private-flow position. Order and position rows are written as absolute values from the
 //! book; account margins as deltas, because the committer changes frozen margin
 //! concurrently. The transaction first locks the private-flow position and does nothing when
 //! it already reached this batch, so a retry after an unknown outcome (the commit's answer
