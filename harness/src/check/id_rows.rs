@@ -73,6 +73,7 @@ impl IdRows {
         (Self::Sparse(map), named)
     }
 
+    #[cfg(test)]
     pub fn get(&self, id: i64) -> Option<usize> {
         let row = self.row(id);
         (row != NONE).then_some(row as usize)

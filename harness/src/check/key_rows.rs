@@ -5,6 +5,7 @@
 //! Any other key set is hashed as strings ([`StrRows`]): same answers, just slower.
 
 use super::each_key::each_key;
+use super::groups::row32;
 use super::id_rows::{IdRows, Keep, NONE};
 use super::str_rows::{trim, StrRows};
 
@@ -100,8 +101,7 @@ impl<'a, F: Fn(u32) -> &'a str> KeyRows<'a, F> {
     }
 
     fn build(n: usize, raw_of: F, form: Form, keep: Keep) -> (Self, Vec<u32>) {
-        let row = |i: usize| u32::try_from(i).expect("fewer than 2^32 rows");
-        if let Some((prefix, numbers)) = numbered(n, |i| raw_of(row(i)), form) {
+        if let Some((prefix, numbers)) = numbered(n, |i| raw_of(row32(i)), form) {
             let (ids, named) = IdRows::of(n, |i| (numbers[i] >= 0).then_some(numbers[i]), keep);
             let how = How::Numbered { prefix, ids };
             return (Self { raw_of, form, how }, named);
@@ -112,9 +112,9 @@ impl<'a, F: Fn(u32) -> &'a str> KeyRows<'a, F> {
             let key_of = |r: u32| form.key(raw_of(r)).unwrap_or_default();
             each_key(
                 n,
-                |i| raw_of(row(i)),
+                |i| raw_of(row32(i)),
                 |i, raw| {
-                    let r = row(i);
+                    let r = row32(i);
                     match (form.key(raw), keep) {
                         (None, Keep::First) => named.push(NONE),
                         (None, Keep::Last) => {}
@@ -140,8 +140,8 @@ impl<'a, F: Fn(u32) -> &'a str> KeyRows<'a, F> {
         match &self.how {
             How::Numbered { prefix, ids } => split_number(key)
                 .filter(|(p, _)| same_prefix(p, prefix))
-                .and_then(|(_, n)| ids.get(n))
-                .map(|r| r as u32),
+                .map(|(_, n)| ids.row(n))
+                .filter(|&r| r != NONE),
             How::Hashed(table) => {
                 table.get(key, |r| self.form.key((self.raw_of)(r)).unwrap_or_default())
             }
