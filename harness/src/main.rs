@@ -92,7 +92,7 @@ enum Command {
         #[arg(long)]
         mix: Option<std::path::PathBuf>,
         /// The CTP investor the engine trades.
-        #[arg(long, default_value = "000003")]
+        #[arg(long, default_value = harness::chaos::DEFAULT_INVESTOR)]
         investor: String,
         /// Test-only engine defects to switch on (comma separated, see ENGINE_CONTRACT.md).
         #[arg(long, value_delimiter = ',')]

@@ -78,7 +78,7 @@ impl PropertyOptions {
             shrink_iters: u32::try_from(env_number("CHAOS_SHRINK_ITERS", 12)?)
                 .context("CHAOS_SHRINK_ITERS")?,
             mix,
-            investor: "000003".into(),
+            investor: harness::chaos::DEFAULT_INVESTOR.into(),
             defects,
             source_file,
             persist_failures: true,

@@ -3,7 +3,6 @@
 //! schedule, and the engine's investor and test-only defects.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,13 +47,17 @@ pub struct Case {
     pub defects: Vec<String>,
 }
 
+/// The investor chaos runs trade as by default: the fixtures' load account, whose limits and
+/// balance take a flow of thousands of orders.
+pub const DEFAULT_INVESTOR: &str = "000003";
+
 impl Default for Case {
     fn default() -> Self {
         Self {
             seed: 0,
             flow: Flow::default(),
             schedule: Schedule::default(),
-            investor: "000003".into(),
+            investor: DEFAULT_INVESTOR.into(),
             defects: Vec::new(),
         }
     }
@@ -72,11 +75,6 @@ impl Case {
         spec.mix = self.flow.mix;
         spec.client_prefix = prefix.to_owned();
         spec
-    }
-
-    /// How long the flow lasts on schedule.
-    pub fn flow_length(&self) -> Duration {
-        Duration::from_secs_f64(self.flow.operations as f64 / self.flow.rate_per_s.max(1e-9))
     }
 
     pub fn save(&self, dir: &Path) -> Result<(), ChaosError> {

@@ -16,7 +16,7 @@ mod reset;
 mod runner;
 pub mod strategy;
 
-pub use case::{Case, Flow, CASE_FILE};
+pub use case::{Case, Flow, CASE_FILE, DEFAULT_INVESTOR};
 pub use error::ChaosError;
 pub use mix::{ChaosKind, FaultMix};
 pub use nightly::{nightly, repro, repro_name, NightlyOptions};

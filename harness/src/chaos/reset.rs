@@ -64,7 +64,7 @@ pub async fn reset(platform: &Platform) -> Result<Duration, ChaosError> {
             .await
             .and_then(|r| r.error_for_status())
             .map_err(|e| failed("resetting the mock ctp front")(e.to_string()))?;
-        let redis = redis::Client::open(format!("redis://{}/", endpoints.redis.direct))
+        let redis = redis::Client::open(endpoints.redis_url(false))
             .map_err(|e| failed("connecting to redis")(e.to_string()))?;
         let mut c = redis
             .get_multiplexed_async_connection()
