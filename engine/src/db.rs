@@ -52,6 +52,13 @@ impl Pg {
             .connect_timeout(Duration::from_secs(3))
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(5))
+            // The server ends a session left idle inside a transaction: a return batch whose
+            // answers a black hole swallowed after its flow lock leaves its connection waiting
+            // for them forever (tokio-postgres keeps an abandoned connection open while answers
+            // are due), and its backend kept the lock, so every retry of the batch timed out
+            // (a postgres_cut scenario: 1,062 orders never answered after the heal). The
+            // engine never idles inside a transaction: its statements are pipelined.
+            .options("-c idle_in_transaction_session_timeout=5000")
             .application_name("engine");
         Ok(Self {
             config,
