@@ -3,6 +3,10 @@
 #   PG_ROLE=primary (default) | standby
 #   POSTGRES_USER (default postgres), POSTGRES_PASSWORD (required), POSTGRES_DB (optional)
 #   PG_PRIMARY_HOST, PG_PRIMARY_PORT (default 5432): the primary a standby follows
+#   PG_APPLICATION_NAME: the name a standby streams under (what the primary's
+#     synchronous_standby_names lists)
+#   PG_SYNC_STANDBY, PG_SYNCHRONOUS_COMMIT: a primary's synchronous_standby_names and
+#     synchronous_commit (synchronous replication); unset: asynchronous
 set -euo pipefail
 role="${PG_ROLE:-primary}"
 user="${POSTGRES_USER:-postgres}"
@@ -47,10 +51,19 @@ prepare_standby() {
       sleep 1
     done
   fi
+  if [ -n "${PG_APPLICATION_NAME:-}" ]; then
+    # Later lines of postgresql.auto.conf win: stream under the name the primary waits for.
+    echo "primary_conninfo = 'host=$PG_PRIMARY_HOST port=${PG_PRIMARY_PORT:-5432} user=$user password=$POSTGRES_PASSWORD application_name=$PG_APPLICATION_NAME'" >> "$PGDATA/postgresql.auto.conf"
+  fi
 }
 
 case "$role" in
-  primary) prepare_primary ;;
+  primary)
+    prepare_primary
+    if [ -n "${PG_SYNC_STANDBY:-}" ]; then
+      conf+=(-c "synchronous_standby_names=${PG_SYNC_STANDBY}" -c "synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-on}")
+    fi
+    ;;
   standby) prepare_standby ;;
   *) echo "PG_ROLE must be primary or standby, not '$role'" >&2; exit 2 ;;
 esac

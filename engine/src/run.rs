@@ -65,7 +65,12 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
         ),
         _ => None,
     };
-    let mut pg = connect_with_retry(&cfg.database_url, seed.as_deref()).await?;
+    // A standby may sit on a read-only PostgreSQL standby (the DR site's): it touches the
+    // database only once promoted, after the database has been.
+    let mut pg = match cfg.role {
+        Role::Active => Some(connect_with_retry(&cfg.database_url, seed.as_deref()).await?),
+        Role::Standby => None,
+    };
     let (commit_tx, commit_rx) = mpsc::channel(8192);
     let (route_tx, route_rx) = mpsc::unbounded_channel();
     let (cache_tx, cache_rx) = mpsc::channel(4096);
@@ -141,6 +146,10 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
             _ = engine.graceful.notified() => { grpc_stop.cancel(); engine.shutdown.cancel(); return Ok(()); }
         }
     }
+    let mut pg = match pg.take() {
+        Some(pg) => pg,
+        None => connect_with_retry(&engine.cfg.database_url, seed.as_deref()).await?,
+    };
     {
         let mut book = Book::default();
         let n = db::load_book(&mut pg, &mut book).await?;

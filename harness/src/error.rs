@@ -67,6 +67,13 @@ pub enum Error {
         last_error: String,
         logs: String,
     },
+    #[error("{service} request failed: {action}")]
+    Service {
+        service: String,
+        action: String,
+        #[source]
+        source: Cause,
+    },
     #[error("fault proxy request failed: {action}")]
     Proxy {
         action: String,

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use harness::chaos::{ChaosError, FaultMix, NightlyOptions};
 use harness::check::Outcome;
 use harness::images::{build_all, BuildOptions};
-use harness::platform::EngineSpec;
+use harness::platform::{Dc, EngineSpec, Replication};
 use harness::{Platform, Topology};
 
 /// Exit codes: 0 ok (a run judged valid), 1 usage or unexpected error, 2 a run judged invalid,
@@ -52,7 +52,15 @@ enum Command {
         /// Seed of the run (fault proxy randomness); random if omitted.
         #[arg(long)]
         seed: Option<u64>,
-        /// Also start a PostgreSQL streaming standby.
+        /// `single-dc`, or `two-dc`: a DR site (dc2) with a PostgreSQL standby streaming
+        /// across the inter-DC line and a standby engine.
+        #[arg(long, value_enum, default_value_t = TopologyArg::SingleDc)]
+        topology: TopologyArg,
+        /// How dc1's PostgreSQL replicates to dc2's (two-dc only): `sync` (remote_apply) or
+        /// `async`.
+        #[arg(long, default_value = "sync", value_parser = parse_replication)]
+        replication: Replication,
+        /// Also start a PostgreSQL streaming standby (single-dc only).
         #[arg(long)]
         standby: bool,
         /// Start the dependencies and the mock CTP front only, without the trading engine.
@@ -109,6 +117,17 @@ enum Command {
         #[arg(long)]
         no_build: bool,
     },
+}
+
+/// The topologies `harness up` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TopologyArg {
+    SingleDc,
+    TwoDc,
+}
+
+fn parse_replication(text: &str) -> Result<Replication, String> {
+    text.parse().map_err(|e: harness::Error| e.to_string())
 }
 
 /// `90s`, `10m`, `1h` or plain seconds.
@@ -276,6 +295,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Up {
             seed,
+            topology: shape,
+            replication,
             standby,
             no_engine,
             defects,
@@ -285,8 +306,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for_seconds,
             no_build,
         } => {
+            if shape == TopologyArg::TwoDc && (standby || publish_base.is_some()) {
+                anyhow::bail!(
+                    "--standby and --publish-base are for --topology single-dc: two-dc has its \
+                     standby in dc2 and reaches every service on its networks"
+                );
+            }
             build_images(no_build).await?;
-            let mut topology = Topology::single_dc();
+            let mut topology = match shape {
+                TopologyArg::SingleDc => Topology::single_dc(),
+                TopologyArg::TwoDc => Topology::two_dc()
+                    .without_engines()
+                    .with_replication(replication),
+            };
             if standby {
                 topology = topology.with_postgres_standby();
             }
@@ -315,7 +347,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 platform.seed(),
                 started.elapsed().as_secs_f64()
             );
-            println!("{}", serde_json::to_string_pretty(platform.endpoints())?);
+            if let Some(line) = platform.line() {
+                let sites: serde_json::Map<String, serde_json::Value> = platform
+                    .datacenters()
+                    .into_iter()
+                    .filter_map(|dc: Dc| Some((dc.to_string(), platform.datacenter(dc)?)))
+                    .map(|(dc, eps)| Ok((dc, serde_json::to_value(eps)?)))
+                    .chain(std::iter::once(Ok((
+                        "line".to_string(),
+                        serde_json::to_value(line)?,
+                    ))))
+                    .collect::<Result<_, serde_json::Error>>()?;
+                println!("{}", serde_json::to_string_pretty(&sites)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(platform.endpoints())?);
+            }
             println!("ready");
             match for_seconds {
                 Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,

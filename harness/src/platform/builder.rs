@@ -83,6 +83,19 @@ impl PlatformBuilder {
                 "must be longer than zero",
             ));
         }
+        if self.topology.second_dc.is_some() && self.topology.postgres_standby {
+            return Err(Error::config(
+                "postgres_standby",
+                "a two-datacenter topology has its PostgreSQL standby in dc2; \
+                 with_postgres_standby is for a single datacenter",
+            ));
+        }
+        if self.topology.second_dc.is_some() && self.publish_base.is_some() {
+            return Err(Error::config(
+                "publish_base",
+                "publishing host ports is for a single datacenter (two would clash)",
+            ));
+        }
         crate::docker::prepare_testcontainers().await?;
         super::signals::remove_runs_on_signal();
         let docker = crate::docker::client().await?;
@@ -100,9 +113,16 @@ impl PlatformBuilder {
             (None, Err(_)) => rand::random(),
         };
         let run = format!("{:08x}", rand::random::<u32>());
+        let two_dc = self.topology.second_dc.is_some();
         let ctx = RunContext {
             run: run.clone(),
             network: format!("h-{run}-dc1"),
+            dc2_network: two_dc.then(|| format!("h-{run}-dc2")),
+            exchange_network: if two_dc {
+                format!("h-{run}-exchange")
+            } else {
+                format!("h-{run}-dc1")
+            },
             labels: run_labels(&run, &Owner::current()),
             seed,
             postgres_password: format!("pw-{:016x}", rand::random::<u64>()),
@@ -125,10 +145,21 @@ impl PlatformBuilder {
             run: run.clone(),
             armed: true,
         };
-        let outcome = launch.run(&mut started).await;
+        let outcome = match &self.topology.second_dc {
+            None => launch
+                .run(&mut started)
+                .await
+                .map(|endpoints| (endpoints, None)),
+            Some(dr) => launch
+                .run_two_dc(dr, &mut started)
+                .await
+                .map(|two| (two.dc1, Some((two.dc2, two.line)))),
+        };
         guard.armed = false;
         match outcome {
-            Ok(endpoints) => Ok(Platform::new(run, seed, endpoints, images, started)),
+            Ok((endpoints, dr)) => {
+                Ok(Platform::new(run, seed, endpoints, images, started).with_second_dc(dr))
+            }
             Err(error) => {
                 drop(started);
                 if let Err(e) = sweep::remove_run(&docker, &run).await {

@@ -173,6 +173,19 @@ pub(crate) async fn connect(
     })
 }
 
+/// Connects the container to one more `network`, with an address Docker chooses (a fault
+/// proxy joining the exchange network, the inter-DC line joining dc2).
+pub(crate) async fn attach(docker: &Docker, container: &str, network: &str) -> Result<()> {
+    let request = NetworkConnectRequest {
+        container: container.to_string(),
+        endpoint_config: Some(EndpointSettings::default()),
+    };
+    docker
+        .connect_network(network, request)
+        .await
+        .map_err(|e| Error::docker(format!("connecting {container} to {network}"), e))
+}
+
 /// Reconnects the container (running or not) with `address` fixed in its endpoint settings,
 /// so that it keeps that address across later starts.
 pub(crate) async fn pin_address(

@@ -56,13 +56,13 @@ pub(crate) async fn ensure_present(docker: &Docker, service: Service, image: &st
 /// partition healed or a service restarted must keep its address. The /24 is drawn at random
 /// from 10.200.0.0–10.254.255.0, outside Docker's default pools; one already taken by another
 /// network is refused by Docker and another is drawn, a bounded number of times.
-pub(crate) async fn create_network(docker: &Docker, ctx: &RunContext) -> Result<()> {
+pub(crate) async fn create_network(docker: &Docker, ctx: &RunContext, name: &str) -> Result<()> {
     const ATTEMPTS: usize = 16;
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let (b, c) = (rand::random_range(200u8..=254), rand::random::<u8>());
         let request = NetworkCreateRequest {
-            name: ctx.network.clone(),
+            name: name.to_string(),
             driver: Some("bridge".into()),
             labels: Some(ctx.labels.clone()),
             ipam: Some(Ipam {
@@ -78,19 +78,11 @@ pub(crate) async fn create_network(docker: &Docker, ctx: &RunContext) -> Result<
         match docker.create_network(request).await {
             Ok(_) => return Ok(()),
             Err(e) if e.to_string().contains("overlap") => last = Some(e),
-            Err(e) => {
-                return Err(Error::docker(
-                    format!("creating network {}", ctx.network),
-                    e,
-                ))
-            }
+            Err(e) => return Err(Error::docker(format!("creating network {name}"), e)),
         }
     }
     Err(Error::docker(
-        format!(
-            "creating network {} (every subnet drawn overlapped another network)",
-            ctx.network
-        ),
+        format!("creating network {name} (every subnet drawn overlapped another network)"),
         last.map(|e| e.to_string()).unwrap_or_default(),
     ))
 }

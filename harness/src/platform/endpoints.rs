@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use super::datacenter::{Dc, Replication};
+
 /// One service's addresses as seen from the harness.
 #[derive(Debug, Clone, Serialize)]
 pub struct Endpoint {
@@ -48,9 +50,12 @@ impl PostgresEndpoint {
     }
 }
 
-/// Every endpoint of a started platform.
+/// Every endpoint of one datacenter of a started platform (the mock CTP front as that
+/// datacenter's engine reaches it, through that datacenter's fault proxy).
 #[derive(Debug, Clone, Serialize)]
 pub struct Endpoints {
+    /// The datacenter these endpoints are in.
+    pub dc: Dc,
     /// The Docker network of the datacenter.
     pub network: String,
     pub postgres: PostgresEndpoint,
@@ -118,4 +123,17 @@ impl Endpoints {
         })
         .to_string()
     }
+}
+
+/// The inter-DC line of a two-datacenter platform: a fault proxy on both datacenters'
+/// networks through which everything that crosses sites passes (today: dc2's PostgreSQL
+/// streaming from dc1's).
+#[derive(Debug, Clone, Serialize)]
+pub struct LineEndpoint {
+    /// The line's Toxiproxy HTTP API.
+    pub api: String,
+    /// The link carrying PostgreSQL replication from dc1 to dc2.
+    pub replication_link: String,
+    /// How dc1's PostgreSQL replicates to dc2's.
+    pub replication: Replication,
 }

@@ -11,7 +11,7 @@ use testcontainers::bollard::models::ExecConfig;
 use testcontainers::bollard::Docker;
 
 use super::endpoints::Endpoints;
-use super::services::{ports, RunContext};
+use super::services::RunContext;
 use crate::error::{Error, Result};
 
 /// The role an engine starts in (`ENGINE_ROLE`).
@@ -69,37 +69,35 @@ impl EngineSpec {
     }
 }
 
-/// The engine's environment: every dependency through its link in the fault proxy.
+/// The engine's environment: every dependency through its link in its datacenter's fault
+/// proxy (`endpoints` are that datacenter's), and its own `ENGINE_ID`.
 pub(crate) fn env(
     ctx: &RunContext,
     endpoints: &Endpoints,
     spec: &EngineSpec,
+    engine_id: &str,
 ) -> Vec<(String, String)> {
     let pg = &endpoints.postgres;
-    let proxy = ctx.container_name("faultproxy");
     [
         (
             "DATABASE_URL",
             format!(
-                "postgres://{}:{}@{proxy}:{}/{}",
-                pg.user,
-                pg.password,
-                ports::POSTGRES_LINK,
-                pg.database
+                "postgres://{}:{}@{}/{}",
+                pg.user, pg.password, pg.endpoint.in_network, pg.database
             ),
         ),
         (
             "REDIS_URL",
-            format!("redis://{proxy}:{}/", ports::REDIS_LINK),
+            format!("redis://{}/", endpoints.redis.in_network),
         ),
         // Kafka advertises the proxy's address; bootstrapping on the same one keeps one path.
         ("KAFKA_BROKERS", endpoints.kafka.proxied.to_string()),
         (
             "CTP_FRONT_ADDRESS",
-            format!("{proxy}:{}", ports::CTP_TRADE_LINK),
+            endpoints.mock_ctp.trade.in_network.clone(),
         ),
-        ("CTP_MD_ADDRESS", format!("{proxy}:{}", ports::CTP_MD_LINK)),
-        ("ENGINE_ID", "engine-1".into()),
+        ("CTP_MD_ADDRESS", endpoints.mock_ctp.md.in_network.clone()),
+        ("ENGINE_ID", engine_id.into()),
         ("ENGINE_ROLE", spec.role.as_str().into()),
         ("CTP_BROKER_ID", "9999".into()),
         ("CTP_USER_ID", spec.investor.clone()),

@@ -8,7 +8,8 @@ use futures::StreamExt;
 use testcontainers::bollard::query_parameters::StatsOptions;
 use testcontainers::{ContainerAsync, GenericImage};
 
-use super::endpoints::Endpoints;
+use super::datacenter::Dc;
+use super::endpoints::{Endpoints, LineEndpoint};
 use super::sweep;
 use crate::error::{Error, Result};
 
@@ -18,6 +19,8 @@ pub struct Platform {
     run: String,
     seed: u64,
     endpoints: Endpoints,
+    /// dc2's endpoints and the inter-DC line, in a two-datacenter platform.
+    second_dc: Option<(Endpoints, LineEndpoint)>,
     images: BTreeMap<crate::images::Service, String>,
     containers: Vec<(String, ContainerAsync<GenericImage>)>,
     removed: bool,
@@ -45,10 +48,16 @@ impl Platform {
             run,
             seed,
             endpoints,
+            second_dc: None,
             images,
             containers,
             removed: false,
         }
+    }
+
+    pub(crate) fn with_second_dc(mut self, second_dc: Option<(Endpoints, LineEndpoint)>) -> Self {
+        self.second_dc = second_dc;
+        self
     }
 
     /// A builder with the single-datacenter topology and a random seed.
@@ -70,8 +79,30 @@ impl Platform {
         &self.images
     }
 
+    /// dc1's endpoints (the only datacenter of a single-datacenter platform).
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
+    }
+
+    /// The endpoints of datacenter `dc`, if the platform has it.
+    pub fn datacenter(&self, dc: Dc) -> Option<&Endpoints> {
+        match dc {
+            Dc::Dc1 => Some(&self.endpoints),
+            Dc::Dc2 => self.second_dc.as_ref().map(|(dc2, _)| dc2),
+        }
+    }
+
+    /// The datacenters the platform runs.
+    pub fn datacenters(&self) -> Vec<Dc> {
+        Dc::ALL
+            .into_iter()
+            .filter(|dc| self.datacenter(*dc).is_some())
+            .collect()
+    }
+
+    /// The inter-DC line, in a two-datacenter platform.
+    pub fn line(&self) -> Option<&LineEndpoint> {
+        self.second_dc.as_ref().map(|(_, line)| line)
     }
 
     /// Docker names of the run's containers.

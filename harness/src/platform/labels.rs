@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 pub(crate) const RUN: &str = "harness.run";
 pub(crate) const SERVICE: &str = "harness.service";
+/// The datacenter of a container (`dc1`, `dc2`); absent outside every datacenter.
+pub(crate) const DC: &str = "harness.dc";
 pub(crate) const OWNER_PID: &str = "harness.owner.pid";
 const OWNER_START: &str = "harness.owner.start";
 const OWNER_BOOT: &str = "harness.owner.boot";

@@ -1,7 +1,8 @@
 //! Launching a run's containers: the network and volumes first, then the containers in parallel
 //! where their dependencies allow (Kafka waits for the fault proxy's address, which it
 //! advertises; the PostgreSQL standby waits for its primary), then readiness probes, then the
-//! fault proxy's links.
+//! fault proxy's links. A two-datacenter topology is launched by `second_dc` on the same
+//! pieces.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -11,6 +12,7 @@ use testcontainers::bollard::Docker;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
+use super::datacenter::Dc;
 use super::docker_ops::{container_ip, create_network, create_volume};
 use super::endpoints::{Endpoint, Endpoints, EngineEndpoint, MockCtpEndpoint, PostgresEndpoint};
 use super::engine::{self, EngineRole, EngineSpec};
@@ -35,29 +37,36 @@ pub(crate) struct Launch<'a> {
     pub readiness_timeout: Duration,
 }
 
-type Launched = (String, ContainerAsync<GenericImage>, IpAddr);
+pub(crate) type Launched = (String, ContainerAsync<GenericImage>, IpAddr);
 
 impl Launch<'_> {
+    /// The role `name` of `service` in datacenter `dc`, on that datacenter's network.
+    pub(crate) fn in_dc(&self, dc: Dc, service: Service, name: &str) -> Role {
+        Role {
+            service,
+            name: dc.role_name(name),
+            network: self.ctx.network_of(dc).to_string(),
+            dc: Some(dc),
+        }
+    }
+
     async fn launch(
         &self,
         service: Service,
         role: &str,
         env: Vec<(String, String)>,
     ) -> Result<Launched> {
-        self.launch_pinned(service, role, env, None).await
+        self.launch_role(self.in_dc(Dc::Dc1, service, role), env, None)
+            .await
     }
 
-    async fn launch_pinned(
+    pub(crate) async fn launch_role(
         &self,
-        service: Service,
-        role: &str,
+        role: Role,
         env: Vec<(String, String)>,
         cpuset: Option<String>,
     ) -> Result<Launched> {
-        let role = Role {
-            service,
-            name: role.to_string(),
-        };
+        let service = role.service;
         let publish = self.publish.get(&service).cloned().unwrap_or_default();
         let mut request =
             services::request(self.ctx, &role, &self.images[&service], &env, &publish);
@@ -71,7 +80,7 @@ impl Launch<'_> {
             container: self.ctx.container_name(&role.name),
             source: Box::new(e),
         })?;
-        let ip = match container_ip(self.docker, container.id(), &self.ctx.network).await {
+        let ip = match container_ip(self.docker, container.id(), &role.network).await {
             Ok(ip) => ip,
             // A container that exited at once has no address: say so, with its output.
             Err(e) if !super::docker_ops::is_running(self.docker, container.id()).await => {
@@ -91,7 +100,7 @@ impl Launch<'_> {
     /// Starts every container; those that started are in `started` whatever the outcome.
     pub(crate) async fn run(&self, started: &mut Started) -> Result<Endpoints> {
         let ctx = self.ctx;
-        create_network(self.docker, ctx).await?;
+        create_network(self.docker, ctx, &ctx.network).await?;
         let mut stateful = vec!["postgres", "redis", "kafka"];
         if self.topology.postgres_standby {
             stateful.push("postgres-standby");
@@ -113,7 +122,11 @@ impl Launch<'_> {
             proxy_then_kafka,
             self.launch(Service::Postgres, "postgres", vec![]),
             self.launch(Service::Redis, "redis", vec![]),
-            self.launch(Service::MockCtp, "mock-ctp", services::mock_ctp_env(ctx)),
+            self.launch_role(
+                self.outside(Service::MockCtp, "mock-ctp", &ctx.exchange_network),
+                services::mock_ctp_env(ctx),
+                None
+            ),
         );
         let mut ips = HashMap::new();
         let mut first_error = None;
@@ -153,29 +166,57 @@ impl Launch<'_> {
             ips.insert(role.clone(), ip);
             started.push((role, container));
         }
-        let mut endpoints = endpoints(ctx, &ips, self.topology);
+        let mut endpoints = endpoints(ctx, &ips, Dc::Dc1, self.topology.postgres_standby);
         self.wait_all_ready(&endpoints).await?;
-        proxies::create(&endpoints.faultproxy_api, &links(ctx)).await?;
+        proxies::create(&endpoints.faultproxy_api, &links(ctx, Dc::Dc1)).await?;
         if let Some(spec) = &self.topology.engine {
-            endpoints.engine = Some(self.start_engine(spec, &endpoints, started).await?);
+            endpoints.engine = Some(
+                self.start_engine(Dc::Dc1, spec, &endpoints, started)
+                    .await?,
+            );
         }
         Ok(endpoints)
     }
 
-    /// Starts the engine once its dependencies answer, waits until it is ready (logged in at
-    /// the CTP front and reconciled; a standby: started) and checks its pinning.
-    async fn start_engine(
+    /// Starts datacenter `dc`'s engine once its dependencies answer, waits until it is ready
+    /// (logged in at the CTP front and reconciled; a standby: started) and checks its pinning.
+    pub(crate) async fn start_engine(
         &self,
+        dc: Dc,
         spec: &EngineSpec,
         endpoints: &Endpoints,
         started: &mut Started,
     ) -> Result<EngineEndpoint> {
-        let cpus = spec.cpuset();
-        let env = engine::env(self.ctx, endpoints, spec);
-        let (role, container, ip) = self
-            .launch_pinned(Service::Engine, "engine", env, Some(cpus.clone()))
-            .await?;
+        let (role, container, ip, cpus) = self.launch_engine(dc, spec, endpoints).await?;
         started.push((role.clone(), container));
+        self.engine_ready(&role, ip, spec, &cpus).await
+    }
+
+    /// Starts datacenter `dc`'s engine container, pinned, without waiting for it.
+    pub(crate) async fn launch_engine(
+        &self,
+        dc: Dc,
+        spec: &EngineSpec,
+        endpoints: &Endpoints,
+    ) -> Result<(String, ContainerAsync<GenericImage>, IpAddr, String)> {
+        let cpus = spec.cpuset();
+        let engine_id = format!("{dc}-engine-1");
+        let env = engine::env(self.ctx, endpoints, spec, &engine_id);
+        let role = self.in_dc(dc, Service::Engine, "engine");
+        let (role, container, ip) = self.launch_role(role, env, Some(cpus.clone())).await?;
+        Ok((role, container, ip, cpus))
+    }
+
+    /// Waits for a started engine's probe (`/ready`, a standby's `/startup`) and checks its
+    /// pinning from inside its container.
+    pub(crate) async fn engine_ready(
+        &self,
+        role: &str,
+        ip: IpAddr,
+        spec: &EngineSpec,
+        cpus: &str,
+    ) -> Result<EngineEndpoint> {
+        let cpus = cpus.to_string();
         let http = SocketAddr::new(ip, ports::ENGINE_HTTP);
         // A standby is never ready before its promotion: it is up once it has started.
         let probe = match spec.role {
@@ -183,13 +224,13 @@ impl Launch<'_> {
             EngineRole::Standby => "startup",
         };
         self.wait_ready(
-            &role,
+            role,
             &Probe::Http {
                 url: format!("http://{http}/{probe}"),
             },
         )
         .await?;
-        engine::verify_pinning(self.docker, &self.ctx.container_name(&role), &cpus).await?;
+        engine::verify_pinning(self.docker, &self.ctx.container_name(role), &cpus).await?;
         Ok(EngineEndpoint {
             grpc: SocketAddr::new(ip, ports::ENGINE_GRPC),
             http,
@@ -213,7 +254,7 @@ impl Launch<'_> {
         futures::future::try_join_all(waits).await.map(|_| ())
     }
 
-    async fn wait_ready(&self, role: &str, probe: &Probe) -> Result<()> {
+    pub(crate) async fn wait_ready(&self, role: &str, probe: &Probe) -> Result<()> {
         let container = self.ctx.container_name(role);
         wait_service_ready(self.docker, role, &container, probe, self.readiness_timeout)
             .await
@@ -221,35 +262,49 @@ impl Launch<'_> {
     }
 }
 
-/// One link per engine→service path, named after the service.
-fn links(ctx: &RunContext) -> Vec<Link> {
-    let link = |name: &str, listen_port: u16, role: &str, port: u16| Link {
+/// One link per engine→service path of datacenter `dc`, named after the service; the CTP
+/// links lead to the mock front, outside every datacenter.
+pub(crate) fn links(ctx: &RunContext, dc: Dc) -> Vec<Link> {
+    let link = |name: &str, listen_port: u16, role: String, port: u16| Link {
         name: name.into(),
         listen_port,
-        upstream: format!("{}:{port}", ctx.container_name(role)),
+        upstream: format!("{}:{port}", ctx.container_name(&role)),
     };
+    let local = |service: &str| dc.role_name(service);
     vec![
         link(
             "postgres",
             ports::POSTGRES_LINK,
-            "postgres",
+            local("postgres"),
             ports::POSTGRES,
         ),
-        link("redis", ports::REDIS_LINK, "redis", ports::REDIS),
-        link("kafka", ports::KAFKA_LINK, "kafka", ports::KAFKA),
+        link("redis", ports::REDIS_LINK, local("redis"), ports::REDIS),
+        link("kafka", ports::KAFKA_LINK, local("kafka"), ports::KAFKA),
         link(
             "ctp-trade",
             ports::CTP_TRADE_LINK,
-            "mock-ctp",
+            "mock-ctp".into(),
             ports::CTP_TRADE,
         ),
-        link("ctp-md", ports::CTP_MD_LINK, "mock-ctp", ports::CTP_MD),
+        link(
+            "ctp-md",
+            ports::CTP_MD_LINK,
+            "mock-ctp".into(),
+            ports::CTP_MD,
+        ),
     ]
 }
 
-fn endpoints(ctx: &RunContext, ips: &HashMap<String, IpAddr>, topology: &Topology) -> Endpoints {
-    let proxy_ip = ips["faultproxy"];
-    let proxy_name = ctx.container_name("faultproxy");
+/// Datacenter `dc`'s endpoints from the addresses of the containers (by role name).
+pub(crate) fn endpoints(
+    ctx: &RunContext,
+    ips: &HashMap<String, IpAddr>,
+    dc: Dc,
+    postgres_standby: bool,
+) -> Endpoints {
+    let local = |service: &str| dc.role_name(service);
+    let proxy_ip = ips[&local("faultproxy")];
+    let proxy_name = ctx.container_name(&local("faultproxy"));
     let endpoint = |link: &str, role: &str, port: u16, link_port: u16| Endpoint {
         direct: SocketAddr::new(ips[role], port),
         proxied: SocketAddr::new(proxy_ip, link_port),
@@ -262,7 +317,7 @@ fn endpoints(ctx: &RunContext, ips: &HashMap<String, IpAddr>, topology: &Topolog
         password: ctx.postgres_password.clone(),
         database: ctx.postgres_db.clone(),
     };
-    let standby = topology.postgres_standby.then(|| {
+    let standby = postgres_standby.then(|| {
         let mut standby = postgres("postgres-standby");
         // No engine link leads to the standby yet: its proxied address is itself.
         standby.endpoint.proxied = standby.endpoint.direct;
@@ -275,11 +330,12 @@ fn endpoints(ctx: &RunContext, ips: &HashMap<String, IpAddr>, topology: &Topolog
         standby
     });
     Endpoints {
-        network: ctx.network.clone(),
-        postgres: postgres("postgres"),
+        dc,
+        network: ctx.network_of(dc).to_string(),
+        postgres: postgres(&local("postgres")),
         postgres_standby: standby,
-        redis: endpoint("redis", "redis", ports::REDIS, ports::REDIS_LINK),
-        kafka: endpoint("kafka", "kafka", ports::KAFKA, ports::KAFKA_LINK),
+        redis: endpoint("redis", &local("redis"), ports::REDIS, ports::REDIS_LINK),
+        kafka: endpoint("kafka", &local("kafka"), ports::KAFKA, ports::KAFKA_LINK),
         faultproxy_api: format!(
             "http://{}",
             SocketAddr::new(proxy_ip, ports::FAULTPROXY_API)

@@ -1,10 +1,12 @@
-//! The platform under test, started through testcontainers on its own labelled Docker network:
-//! PostgreSQL, Redis, Kafka and the fault proxy with one link per engine→service path.
+//! The platform under test, started through testcontainers on its own labelled Docker networks:
+//! per datacenter PostgreSQL, Redis, Kafka and the fault proxy with one link per
+//! engine→service path; the mock CTP front; in two datacenters, the inter-DC line.
 //! `Platform::builder()…start()` returns an RAII handle with an explicit async `shutdown`;
 //! dropping it removes everything too, as a fallback.
 
 mod builder;
 pub(crate) mod containers;
+mod datacenter;
 mod docker_ops;
 mod endpoints;
 mod engine;
@@ -13,6 +15,8 @@ mod labels;
 mod launch;
 mod proxies;
 mod readiness;
+mod replication;
+mod second_dc;
 mod services;
 mod signals;
 mod sweep;
@@ -20,8 +24,12 @@ pub(crate) mod targets;
 mod topology;
 
 pub use builder::PlatformBuilder;
-pub use endpoints::{Endpoint, Endpoints, EngineEndpoint, MockCtpEndpoint, PostgresEndpoint};
+pub use datacenter::{Dc, Replication, Role};
+pub use endpoints::{
+    Endpoint, Endpoints, EngineEndpoint, LineEndpoint, MockCtpEndpoint, PostgresEndpoint,
+};
 pub use engine::{EngineRole, EngineSpec};
 pub use handle::Platform;
+pub use replication::{status as replication_status, ReplicationStatus};
 pub use sweep::{resources_of_run, sweep_dead_runs};
 pub use topology::Topology;

@@ -26,13 +26,20 @@ pub(crate) mod ports {
     pub(crate) const KAFKA_LINK: u16 = 19092;
     pub(crate) const CTP_TRADE_LINK: u16 = 51205;
     pub(crate) const CTP_MD_LINK: u16 = 51213;
+    /// The inter-DC line's link to dc1's PostgreSQL (streaming replication of dc2's standby).
+    pub(crate) const REPLICATION_LINK: u16 = 25432;
 }
 
 /// What every container of a run shares.
 #[derive(Debug, Clone)]
 pub(crate) struct RunContext {
     pub run: String,
+    /// dc1's network (the only one of a single-datacenter platform).
     pub network: String,
+    /// dc2's network, in a two-datacenter platform.
+    pub dc2_network: Option<String>,
+    /// The network of the mock CTP front: dc1's in a single datacenter, its own in two.
+    pub exchange_network: String,
     pub labels: HashMap<String, String>,
     pub seed: u64,
     pub postgres_password: String,
@@ -50,13 +57,24 @@ impl RunContext {
     pub(crate) fn volume_name(&self, role: &str) -> String {
         format!("h-{}-{}-data", self.run, role)
     }
+
+    /// The network of datacenter `dc`.
+    pub(crate) fn network_of(&self, dc: super::Dc) -> &str {
+        match dc {
+            super::Dc::Dc1 => &self.network,
+            super::Dc::Dc2 => self.dc2_network.as_deref().unwrap_or(&self.network),
+        }
+    }
 }
 
-/// One container to start: which service it runs and under what role name.
+/// One container to start: which service it runs, under what role name, on which network, and
+/// in which datacenter (none: the mock CTP front and the inter-DC line, outside both).
 #[derive(Debug, Clone)]
 pub(crate) struct Role {
     pub service: Service,
     pub name: String,
+    pub network: String,
+    pub dc: Option<super::Dc>,
 }
 
 fn split_image(image: &str) -> (String, String) {
@@ -98,11 +116,14 @@ pub(crate) fn request(
     };
     let mut labels = ctx.labels.clone();
     labels.insert(super::labels::SERVICE.into(), role.name.clone());
+    if let Some(dc) = role.dc {
+        labels.insert(super::labels::DC.into(), dc.to_string());
+    }
     let mut request = GenericImage::new(repo, tag)
         .with_exposed_port(ContainerPort::Tcp(port))
         .with_wait_for(WaitFor::Nothing)
         .with_container_name(ctx.container_name(&role.name))
-        .with_network(ctx.network.clone())
+        .with_network(role.network.clone())
         .with_labels(labels);
     if let Some(dir) = data_dir {
         request = request.with_mount(Mount::volume_mount(ctx.volume_name(&role.name), dir));

@@ -1,13 +1,26 @@
-//! Topologies the platform can start. One datacenter today; the second datacenter (DR) adds a
-//! network and a standby engine on the same pieces, and the PostgreSQL standby already exists.
+//! Topologies the platform can start: one datacenter (the default of every feature), or two
+//! (the DR topology): dc1 with the PostgreSQL primary, Redis, Kafka and the active engine; dc2
+//! with a PostgreSQL streaming standby, its own Redis and Kafka and a standby engine; the mock
+//! CTP front on an exchange network outside both; PostgreSQL's replication crossing the
+//! inter-DC line, a fault proxy of its own.
 
-use super::engine::EngineSpec;
+use super::datacenter::{Dc, Replication};
+use super::engine::{EngineRole, EngineSpec};
 
 /// What to start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Topology {
     pub(crate) postgres_standby: bool,
     pub(crate) engine: Option<EngineSpec>,
+    pub(crate) second_dc: Option<SecondDc>,
+}
+
+/// The DR site of a two-datacenter topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SecondDc {
+    pub replication: Replication,
+    /// The dc2 engine, a standby of the dc1 one (same investor, its own `ENGINE_ID`).
+    pub engine: Option<EngineSpec>,
 }
 
 impl Topology {
@@ -16,7 +29,21 @@ impl Topology {
         Self::default()
     }
 
-    /// Adds a PostgreSQL streaming standby that follows the primary.
+    /// Two datacenters, each with its engine (active in dc1, standby in dc2), replicating
+    /// synchronously across the inter-DC line.
+    pub fn two_dc() -> Self {
+        Self {
+            postgres_standby: false,
+            engine: Some(EngineSpec::default()),
+            second_dc: Some(SecondDc {
+                replication: Replication::default(),
+                engine: Some(standby_of(&EngineSpec::default())),
+            }),
+        }
+    }
+
+    /// Adds a PostgreSQL streaming standby that follows the primary in the same datacenter
+    /// (single-datacenter topologies only; a two-datacenter one has its standby in dc2).
     pub fn with_postgres_standby(mut self) -> Self {
         self.postgres_standby = true;
         self
@@ -28,9 +55,51 @@ impl Topology {
         self.with_engine_spec(EngineSpec::default())
     }
 
-    /// Adds the trading engine as `spec` says.
+    /// Adds the trading engine as `spec` says; in a two-datacenter topology this is dc1's
+    /// engine, and dc2's is its standby (same investor, defects and cpuset).
     pub fn with_engine_spec(mut self, spec: EngineSpec) -> Self {
+        if let Some(dr) = &mut self.second_dc {
+            dr.engine = Some(standby_of(&spec));
+        }
         self.engine = Some(spec);
         self
+    }
+
+    /// Starts no engine in any datacenter (the dependencies and the mock CTP front only).
+    pub fn without_engines(mut self) -> Self {
+        self.engine = None;
+        if let Some(dr) = &mut self.second_dc {
+            dr.engine = None;
+        }
+        self
+    }
+
+    /// How dc1's PostgreSQL replicates to dc2's (two-datacenter topologies; ignored by one).
+    pub fn with_replication(mut self, replication: Replication) -> Self {
+        if let Some(dr) = &mut self.second_dc {
+            dr.replication = replication;
+        }
+        self
+    }
+
+    /// The datacenters this topology starts.
+    pub fn datacenters(&self) -> Vec<Dc> {
+        if self.second_dc.is_some() {
+            Dc::ALL.to_vec()
+        } else {
+            vec![Dc::Dc1]
+        }
+    }
+
+    /// The replication mode across the inter-DC line, when there is one.
+    pub fn replication(&self) -> Option<Replication> {
+        self.second_dc.as_ref().map(|dr| dr.replication)
+    }
+}
+
+fn standby_of(spec: &EngineSpec) -> EngineSpec {
+    EngineSpec {
+        role: EngineRole::Standby,
+        ..spec.clone()
     }
 }
