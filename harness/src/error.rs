@@ -67,6 +67,8 @@ pub enum Error {
         last_error: String,
         logs: String,
     },
+    #[error("the platform's start was interrupted by a stop signal")]
+    Interrupted,
     #[error("{service} request failed: {action}")]
     Service {
         service: String,

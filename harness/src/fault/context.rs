@@ -1,6 +1,7 @@
 //! What injecting and healing need from a running platform, as owned data: endpoints, the
 //! container of each service, the run's network, the fault proxy's and the mock CTP front's
-//! API clients. Owned, so that the nemesis's drop fallback can heal from a thread and runtime
+//! API clients, and in two datacenters the inter-DC line's proxy, whose link
+//! (`postgres-replication`) the network faults act on like any other. Owned, so that the nemesis's drop fallback can heal from a thread and runtime
 //! of its own: [`Context::rebuilt`] makes fresh HTTP clients there, and Docker is reached by a
 //! fresh client for each operation.
 
@@ -13,7 +14,7 @@ use testcontainers::bollard::Docker;
 use super::error::{FaultError, Result};
 use super::spec::Catalogue;
 use super::toxiproxy::ToxiproxyClient;
-use crate::platform::targets;
+use crate::platform::{targets, LineEndpoint};
 use crate::{Endpoints, Platform};
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub(crate) struct Context {
     /// Container name by service role.
     pub containers: BTreeMap<String, String>,
     pub proxy: ToxiproxyClient,
+    /// The inter-DC line and its proxy's client, in a two-datacenter platform.
+    pub line: Option<(LineEndpoint, ToxiproxyClient)>,
     pub http: reqwest::Client,
     pub readiness_timeout: Duration,
 }
@@ -36,6 +39,9 @@ impl Context {
         let endpoints = platform.endpoints().clone();
         Self {
             proxy: ToxiproxyClient::new(endpoints.faultproxy_api.clone()),
+            line: platform
+                .line()
+                .map(|line| (line.clone(), ToxiproxyClient::new(line.api.clone()))),
             endpoints,
             containers,
             http: http_client(),
@@ -47,6 +53,10 @@ impl Context {
     pub(crate) fn rebuilt(&self) -> Self {
         Self {
             proxy: ToxiproxyClient::new(self.endpoints.faultproxy_api.clone()),
+            line: self
+                .line
+                .as_ref()
+                .map(|(line, _)| (line.clone(), ToxiproxyClient::new(line.api.clone()))),
             http: http_client(),
             ..self.clone()
         }
@@ -72,7 +82,24 @@ impl Context {
         .into_iter()
         .filter(|endpoint| !endpoint.link.is_empty())
         .map(|endpoint| (endpoint.link.clone(), endpoint.proxied))
+        .chain(self.line.as_ref().and_then(|(line, _)| {
+            let api: SocketAddr = line.api.trim_start_matches("http://").parse().ok()?;
+            let port = crate::platform::REPLICATION_LINK_PORT;
+            Some((
+                line.replication_link.clone(),
+                SocketAddr::new(api.ip(), port),
+            ))
+        }))
         .collect()
+    }
+
+    /// The client of the proxy that holds `link`: the line's for its replication link, the
+    /// datacenter's fault proxy for every other.
+    pub(crate) fn proxy_of(&self, link: &str) -> &ToxiproxyClient {
+        match &self.line {
+            Some((line, client)) if line.replication_link == link => client,
+            _ => &self.proxy,
+        }
     }
 
     pub(crate) fn link_address(&self, link: &str) -> Result<SocketAddr> {

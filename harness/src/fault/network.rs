@@ -94,7 +94,7 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault, name: &str) -> Result<A
     if let Fault::Down { link } = fault {
         let addr = ctx.link_address(link)?;
         let ping = ping_of(link)?;
-        ctx.proxy.set_enabled(link, false).await?;
+        ctx.proxy_of(link).set_enabled(link, false).await?;
         let verified = match probe::ping(addr, ping, Duration::from_secs(1)).await {
             Outcome::Answered(_) => Err(FaultError::not_in_effect(
                 fault,
@@ -127,7 +127,7 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault, name: &str) -> Result<A
         ),
         _ => None,
     };
-    ctx.proxy.add_toxic(&link, &toxic).await?;
+    ctx.proxy_of(&link).add_toxic(&link, &toxic).await?;
     let verified = verify(ctx, fault, &link, &toxic, before).await;
     let undo = Undo::Toxic {
         link,
@@ -151,7 +151,7 @@ async fn verify(
     let addr = ctx.link_address(link)?;
     let ping = ping_of(link)?;
     let read_back = || async {
-        let proxy = ctx.proxy.proxy(link).await?;
+        let proxy = ctx.proxy_of(link).proxy(link).await?;
         match proxy.toxics.iter().find(|t| t.name == toxic.name) {
             Some(t) if t.attributes == toxic.attributes && t.stream == toxic.stream => Ok(()),
             Some(t) => Err(FaultError::not_in_effect(
@@ -221,8 +221,8 @@ async fn verify(
 pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
     match undo {
         Undo::Toxic { link, name } => {
-            ctx.proxy.remove_toxic(link, name).await?;
-            let proxy = ctx.proxy.proxy(link).await?;
+            ctx.proxy_of(link).remove_toxic(link, name).await?;
+            let proxy = ctx.proxy_of(link).proxy(link).await?;
             if proxy.toxics.iter().any(|t| &t.name == name) {
                 return Err(FaultError::not_healed(
                     format!("toxic {name} on link {link}"),
@@ -232,9 +232,9 @@ pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
             Ok(())
         }
         Undo::Enable { link } => {
-            ctx.proxy.set_enabled(link, true).await?;
+            ctx.proxy_of(link).set_enabled(link, true).await?;
             let addr = ctx.link_address(link)?;
-            let enabled = ctx.proxy.proxy(link).await?.enabled;
+            let enabled = ctx.proxy_of(link).proxy(link).await?.enabled;
             if !enabled || !probe::connects(addr, WAIT).await {
                 return Err(FaultError::not_healed(
                     format!("down on link {link}"),

@@ -161,6 +161,15 @@ impl PlatformBuilder {
                 Ok(Platform::new(run, seed, endpoints, images, started).with_second_dc(dr))
             }
             Err(error) => {
+                if super::signals::stopping() {
+                    // The signal thread removes the run and ends the process with 128 + the
+                    // signal; returning now would let the caller exit first, mid-cleanup.
+                    tracing::info!(
+                        run,
+                        "start interrupted by a signal; waiting for its cleanup"
+                    );
+                    std::future::pending::<()>().await;
+                }
                 drop(started);
                 if let Err(e) = sweep::remove_run(&docker, &run).await {
                     tracing::error!(run, error = %e, "cleaning up after a failed start failed");

@@ -57,6 +57,9 @@ pub(crate) async fn ensure_present(docker: &Docker, service: Service, image: &st
 /// from 10.200.0.0–10.254.255.0, outside Docker's default pools; one already taken by another
 /// network is refused by Docker and another is drawn, a bounded number of times.
 pub(crate) async fn create_network(docker: &Docker, ctx: &RunContext, name: &str) -> Result<()> {
+    if super::signals::stopping() {
+        return Err(Error::Interrupted);
+    }
     const ATTEMPTS: usize = 16;
     let mut last = None;
     for _ in 0..ATTEMPTS {
@@ -88,6 +91,9 @@ pub(crate) async fn create_network(docker: &Docker, ctx: &RunContext, name: &str
 }
 
 pub(crate) async fn create_volume(docker: &Docker, ctx: &RunContext, name: &str) -> Result<()> {
+    if super::signals::stopping() {
+        return Err(Error::Interrupted);
+    }
     let request = VolumeCreateRequest {
         name: Some(name.into()),
         labels: Some(ctx.labels.clone()),

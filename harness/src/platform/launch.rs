@@ -66,6 +66,9 @@ impl Launch<'_> {
         env: Vec<(String, String)>,
         cpuset: Option<String>,
     ) -> Result<Launched> {
+        if super::signals::stopping() {
+            return Err(Error::Interrupted);
+        }
         let service = role.service;
         let publish = self.publish.get(&service).cloned().unwrap_or_default();
         let mut request =

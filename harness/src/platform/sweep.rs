@@ -119,7 +119,12 @@ pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
         gone(docker.remove_container(&c.id, Some(options)).await)
             .map_err(|e| Error::docker(format!("removing container {}", c.name), e))
     });
-    futures::future::try_join_all(removals).await?;
+    // Best effort: one resource that cannot go (a network a container joined a moment ago)
+    // must not keep the others; the first error is returned once all were tried.
+    let mut first_error = futures::future::join_all(removals)
+        .await
+        .into_iter()
+        .find_map(Result::err);
     for r in rest {
         let outcome = match r.kind {
             Kind::Network => docker.remove_network(&r.id).await,
@@ -129,10 +134,14 @@ pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
                     .await
             }
         };
-        gone(outcome)
-            .map_err(|e| Error::docker(format!("removing {} {}", r.kind.name(), r.name), e))?;
+        if let Err(e) = gone(outcome) {
+            first_error.get_or_insert(Error::docker(
+                format!("removing {} {}", r.kind.name(), r.name),
+                e,
+            ));
+        }
     }
-    Ok(())
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Removes a run from a fresh runtime on a thread of its own: for `Drop`, where the runtime

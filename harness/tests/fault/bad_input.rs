@@ -28,6 +28,18 @@ pub async fn unknown_link_and_service_are_named_with_the_known_ones(
         .expect_err("an unknown service is refused");
     let text = chain(&err);
     ensure!(text.contains("nginx") && text.contains("engine"), "{text}");
+    // The inter-DC line exists only in two datacenters.
+    let err = nemesis
+        .inject(&Fault::Down {
+            link: "postgres-replication".into(),
+        })
+        .await
+        .expect_err("a line fault on one datacenter is refused");
+    let text = chain(&err);
+    ensure!(
+        text.contains("postgres-replication") && text.contains("ctp-md"),
+        "{text}"
+    );
     ensure!(nemesis.active().is_empty());
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use harness::fault::{Fault, Nemesis, Stream};
 use harness::platform::{replication_status, Dc, Replication};
 use harness::{Platform, Topology};
 use noxious_client::Client;
@@ -166,4 +167,47 @@ async fn wait_on_table(standby: &tokio_postgres::Client) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The median of five commits on dc1.
+async fn median_commit(primary: &tokio_postgres::Client, first_id: i64) -> Duration {
+    let mut took = Vec::new();
+    for id in first_id..first_id + 5 {
+        let since = Instant::now();
+        primary
+            .execute("INSERT INTO dr_probe VALUES ($1)", &[&id])
+            .await
+            .unwrap();
+        took.push(since.elapsed());
+    }
+    took.sort();
+    took[2]
+}
+
+/// A latency fault on the line, played by the nemesis like any link fault, slows every `sync`
+/// commit by at least the WAL's delay to dc2; healed, commits are fast again.
+pub async fn a_slowed_line_slows_sync_commits(platform: &Platform) {
+    let dc1 = platform.datacenter(Dc::Dc1).unwrap().postgres.clone();
+    let primary = connect(&dc1.connection_string(false)).await;
+    let before = median_commit(&primary, 100).await;
+    let mut nemesis = Nemesis::new(platform);
+    let fault = Fault::Latency {
+        link: platform.line().unwrap().replication_link.clone(),
+        stream: Stream::Downstream,
+        latency_ms: 60,
+        jitter_ms: 0,
+    };
+    let injected = nemesis.inject(&fault).await.expect("the line slows down");
+    let during = median_commit(&primary, 200).await;
+    nemesis.heal(injected).await.expect("the line heals");
+    let after = median_commit(&primary, 300).await;
+    eprintln!("sync commit median: before {before:?}, line +60 ms {during:?}, healed {after:?}");
+    assert!(
+        during >= Duration::from_millis(60),
+        "a commit waited {during:?} with the WAL 60 ms late to dc2"
+    );
+    assert!(
+        after < Duration::from_millis(50),
+        "healed, commits still take {after:?}"
+    );
 }
