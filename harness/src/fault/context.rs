@@ -14,7 +14,7 @@ use testcontainers::bollard::Docker;
 use super::error::{FaultError, Result};
 use super::spec::Catalogue;
 use super::toxiproxy::ToxiproxyClient;
-use crate::platform::{targets, LineEndpoint};
+use crate::platform::{targets, Dc, LineEndpoint, Role};
 use crate::{Endpoints, Platform};
 
 #[derive(Debug, Clone)]
@@ -22,6 +22,10 @@ pub(crate) struct Context {
     pub endpoints: Endpoints,
     /// Container name by service role.
     pub containers: BTreeMap<String, String>,
+    /// The network each role's container was started on.
+    pub networks: BTreeMap<String, String>,
+    /// Every datacenter's endpoints (dc1's are `endpoints`).
+    pub sites: BTreeMap<Dc, Endpoints>,
     pub proxy: ToxiproxyClient,
     /// The inter-DC line and its proxy's client, in a two-datacenter platform.
     pub line: Option<(LineEndpoint, ToxiproxyClient)>,
@@ -36,8 +40,20 @@ impl Context {
             .into_iter()
             .filter_map(|role| Some((role.clone(), platform.container_of(&role)?)))
             .collect();
+        let networks = platform
+            .services()
+            .into_iter()
+            .map(|role| (role.clone(), platform.network_of(&role)))
+            .collect();
+        let sites = platform
+            .datacenters()
+            .into_iter()
+            .filter_map(|dc| Some((dc, platform.datacenter(dc)?.clone())))
+            .collect();
         let endpoints = platform.endpoints().clone();
         Self {
+            networks,
+            sites,
             proxy: ToxiproxyClient::new(endpoints.faultproxy_api.clone()),
             line: platform
                 .line()
@@ -112,26 +128,96 @@ impl Context {
             })
     }
 
-    pub(crate) fn container(&self, service: &str) -> Result<&str> {
-        self.containers
-            .get(service)
-            .map(String::as_str)
-            .ok_or_else(|| FaultError::UnknownService {
+    /// The container role a fault names, typed (`dc2/engine`) or as the role itself
+    /// (`dc2-engine`, `engine`).
+    pub(crate) fn role_name(&self, service: &str) -> Result<String> {
+        if !service.contains('/') {
+            return Ok(service.to_string());
+        }
+        service
+            .parse::<Role>()
+            .map(Role::container_role)
+            .map_err(|e| FaultError::UnknownService {
                 service: service.into(),
-                known: self.catalogue().services.join(", "),
+                known: format!(
+                    "{e}; the platform has {}",
+                    self.catalogue().services.join(", ")
+                ),
             })
     }
 
-    /// The service's address and main port on the platform network.
-    pub(crate) fn service_address(&self, service: &str) -> Result<SocketAddr> {
-        targets::address_of(&self.endpoints, service).ok_or_else(|| FaultError::UnknownService {
+    fn unknown(&self, service: &str) -> FaultError {
+        FaultError::UnknownService {
             service: service.into(),
             known: self.catalogue().services.join(", "),
+        }
+    }
+
+    pub(crate) fn container(&self, service: &str) -> Result<&str> {
+        let role = self.role_name(service)?;
+        self.containers
+            .get(&role)
+            .map(String::as_str)
+            .ok_or_else(|| self.unknown(service))
+    }
+
+    /// The datacenter endpoints a role belongs to (the mock CTP front and the line: dc1's,
+    /// which reach them as well) and the role's name inside its datacenter.
+    fn site_of(&self, service: &str) -> Result<(&Endpoints, String)> {
+        let role = self.role_name(service)?;
+        match role.strip_prefix("dc2-") {
+            Some(base) => self
+                .sites
+                .get(&Dc::Dc2)
+                .map(|site| (site, base.to_string()))
+                .ok_or_else(|| self.unknown(service)),
+            None => Ok((&self.endpoints, role)),
+        }
+    }
+
+    /// The service's address and main port on its network.
+    pub(crate) fn service_address(&self, service: &str) -> Result<SocketAddr> {
+        let (site, base) = self.site_of(service)?;
+        if base == crate::platform::LINE_ROLE {
+            if let Some((line, _)) = &self.line {
+                return line
+                    .api
+                    .trim_start_matches("http://")
+                    .parse()
+                    .map_err(|_| self.unknown(service));
+            }
+        }
+        targets::address_of(site, &base).ok_or_else(|| self.unknown(service))
+    }
+
+    /// The network the service's container was started on.
+    pub(crate) fn network_of(&self, service: &str) -> Result<&str> {
+        let role = self.role_name(service)?;
+        self.networks
+            .get(&role)
+            .map(String::as_str)
+            .ok_or_else(|| self.unknown(service))
+    }
+
+    /// The fault proxy client of a fault proxy role (`faultproxy`, `dc2-faultproxy`,
+    /// `interdc`), for its links' snapshot and restore; `None` for any other role.
+    pub(crate) fn proxy_client_of(&self, service: &str) -> Result<Option<ToxiproxyClient>> {
+        let (site, base) = self.site_of(service)?;
+        Ok(match base.as_str() {
+            "faultproxy" => Some(ToxiproxyClient::new(site.faultproxy_api.clone())),
+            crate::platform::LINE_ROLE => self.line.as_ref().map(|(_, client)| client.clone()),
+            _ => None,
         })
     }
 
-    pub(crate) fn network(&self) -> &str {
-        &self.endpoints.network
+    /// The roles of datacenter `dc`'s containers, in kill order (the engine first, its fault
+    /// proxy last), so that a heal in reverse order starts each before what depends on it.
+    pub(crate) fn roles_in(&self, dc: Dc) -> Vec<String> {
+        ["engine", "kafka", "redis", "postgres", "faultproxy"]
+            .into_iter()
+            .map(|service| Role::new(dc, service_of(service)).container_role())
+            .filter(|role| self.containers.contains_key(role))
+            .collect()
     }
 
     pub(crate) async fn docker(&self) -> Result<Docker> {
@@ -141,15 +227,34 @@ impl Context {
     /// Waits until `service` answers its readiness probe.
     pub(crate) async fn wait_ready(&self, docker: &Docker, service: &str) -> Result<Duration> {
         let container = self.container(service)?;
-        Ok(targets::wait_role_ready(
-            docker,
-            &self.endpoints,
-            service,
-            container,
-            self.readiness_timeout,
+        let (site, base) = self.site_of(service)?;
+        let mut site = site.clone();
+        if base == crate::platform::LINE_ROLE {
+            // The line is a fault proxy: probe its API as the datacenter's would be.
+            if let Some((line, _)) = &self.line {
+                site.faultproxy_api = line.api.clone();
+            }
+            return Ok(targets::wait_role_ready(
+                docker,
+                &site,
+                "faultproxy",
+                container,
+                self.readiness_timeout,
+            )
+            .await?);
+        }
+        Ok(
+            targets::wait_role_ready(docker, &site, &base, container, self.readiness_timeout)
+                .await?,
         )
-        .await?)
     }
+}
+
+fn service_of(name: &str) -> crate::Service {
+    crate::Service::ALL
+        .into_iter()
+        .find(|s| s.name() == name)
+        .expect("a service of the platform")
 }
 
 fn http_client() -> reqwest::Client {

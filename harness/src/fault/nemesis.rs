@@ -290,6 +290,7 @@ fn apply<'a>(
             | Fault::Pause { .. }
             | Fault::Restart { .. } => process::inject(ctx, fault).await,
             Fault::Partition { .. } => partition::inject(ctx, fault).await,
+            Fault::DatacenterLoss { dc } => process::lose_datacenter(ctx, fault, *dc).await,
             Fault::FrontDisconnect { .. }
             | Fault::FrontHang { .. }
             | Fault::DelayReturns { .. }

@@ -28,20 +28,20 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
     let docker = ctx.docker().await?;
     let container = ctx.container(service)?;
     let addr = ctx.service_address(service)?;
-    let before = containers::state(&docker, container, ctx.network()).await?;
+    let before = containers::state(&docker, container, ctx.network_of(service)?).await?;
     let Some(address) = before.address else {
         return Err(FaultError::not_in_effect(
             fault,
             "the container is not on the platform network",
         ));
     };
-    containers::disconnect(&docker, container, ctx.network()).await?;
+    containers::disconnect(&docker, container, ctx.network_of(service)?).await?;
     let undo = Undo::Reconnect {
         service: service.clone(),
         address,
         aliases: before.aliases,
     };
-    let after = containers::state(&docker, container, ctx.network()).await?;
+    let after = containers::state(&docker, container, ctx.network_of(service)?).await?;
     let verified = if after.address.is_some() {
         Err(FaultError::not_in_effect(
             fault,
@@ -69,11 +69,18 @@ pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
     };
     let docker = ctx.docker().await?;
     let container = ctx.container(service)?;
-    let now = containers::state(&docker, container, ctx.network()).await?;
+    let now = containers::state(&docker, container, ctx.network_of(service)?).await?;
     if now.address.is_none() {
-        containers::connect(&docker, container, ctx.network(), *address, aliases).await?;
+        containers::connect(
+            &docker,
+            container,
+            ctx.network_of(service)?,
+            *address,
+            aliases,
+        )
+        .await?;
     }
-    let now = containers::state(&docker, container, ctx.network()).await?;
+    let now = containers::state(&docker, container, ctx.network_of(service)?).await?;
     if now.address != Some(*address) {
         return Err(FaultError::not_healed(
             format!("partition of {service}"),

@@ -18,7 +18,7 @@ use crate::platform::containers::{self, ContainerState};
 
 async fn state(ctx: &Context, service: &str) -> Result<ContainerState> {
     let docker = ctx.docker().await?;
-    Ok(containers::state(&docker, ctx.container(service)?, ctx.network()).await?)
+    Ok(containers::state(&docker, ctx.container(service)?, ctx.network_of(service)?).await?)
 }
 
 /// Polls the container's state until `wanted` holds, for at most `limit`.
@@ -40,10 +40,10 @@ async fn wait_state(
 
 /// The links of the fault proxy, kept before it goes down.
 async fn links_snapshot(ctx: &Context, service: &str) -> Result<Vec<super::toxiproxy::ProxyData>> {
-    if service != "faultproxy" {
-        return Ok(Vec::new());
+    match ctx.proxy_client_of(service)? {
+        Some(client) => Ok(client.proxies().await?.into_values().collect()),
+        None => Ok(Vec::new()),
     }
-    Ok(ctx.proxy.proxies().await?.into_values().collect())
 }
 
 pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
@@ -153,8 +153,8 @@ pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
             let container = ctx.container(service)?;
             let now = state(ctx, service).await?;
             if !now.running {
-                containers::pin_address(&docker, container, ctx.network(), *address, aliases)
-                    .await?;
+                let network = ctx.network_of(service)?;
+                containers::pin_address(&docker, container, network, *address, aliases).await?;
                 containers::start(&docker, container).await?;
             }
             let now = state(ctx, service).await?;
@@ -169,11 +169,60 @@ pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
                 ));
             }
             ctx.wait_ready(&docker, service).await?;
-            if !links.is_empty() && ctx.proxy.proxies().await?.is_empty() {
-                ctx.proxy.populate(links).await?;
+            if let Some(client) = ctx.proxy_client_of(service)? {
+                if !links.is_empty() && client.proxies().await?.is_empty() {
+                    client.populate(links).await?;
+                }
             }
             Ok(())
         }
         _ => Ok(()),
     }
+}
+
+/// Kills every container of `dc` at once; the undo starts them again in dependency order.
+pub(crate) async fn lose_datacenter(
+    ctx: &Context,
+    fault: &Fault,
+    dc: crate::platform::Dc,
+) -> Result<Applied> {
+    let roles = ctx.roles_in(dc);
+    if roles.is_empty() {
+        return Err(FaultError::invalid(
+            fault.kind(),
+            "dc",
+            format!("the platform has no container in {dc}"),
+        ));
+    }
+    let kills = roles.iter().map(|role| {
+        let kill = Fault::Kill {
+            service: role.clone(),
+        };
+        async move { inject(ctx, &kill).await }
+    });
+    let mut undos = Vec::new();
+    let mut verified = Ok(());
+    let mut first_error = None;
+    for outcome in futures::future::join_all(kills).await {
+        match outcome {
+            Ok(applied) => {
+                undos.push(applied.undo);
+                if let (Ok(()), Err(e)) = (&verified, applied.verified) {
+                    verified = Err(e);
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let undo = Undo::Many(undos);
+    if let Some(e) = first_error {
+        // What was killed is started again before the error is reported.
+        if let Err((heal_error, _)) = undo.heal(ctx).await {
+            tracing::error!(error = %heal_error, "restarting a partly lost datacenter failed");
+        }
+        return Err(e);
+    }
+    Ok(Applied { undo, verified })
 }

@@ -132,6 +132,10 @@ pub enum Fault {
     /// Disconnects the service's container from the platform network; heal reconnects it
     /// with the same IPv4 address.
     Partition { service: String },
+    /// Every container of datacenter `dc` killed at once (SIGKILL); heal starts them again
+    /// with their volumes (an old primary comes back with its old data), its fault proxy
+    /// first and its engine last, each waited for.
+    DatacenterLoss { dc: crate::platform::Dc },
     /// The front sends `FrontDisconnected(reason)` and closes one session or all; the client
     /// reconnects by itself, so there is nothing to heal.
     FrontDisconnect {
@@ -187,7 +191,12 @@ impl Catalogue {
     }
 
     fn service(&self, service: &str) -> Result<()> {
-        if self.services.iter().any(|s| s == service) {
+        // A typed role (`dc2/engine`) names the container role `dc2-engine`.
+        let role = match service.parse::<crate::platform::Role>() {
+            Ok(role) if service.contains('/') => role.container_role(),
+            _ => service.to_string(),
+        };
+        if self.services.contains(&role) {
             return Ok(());
         }
         Err(FaultError::UnknownService {
@@ -224,6 +233,7 @@ impl Fault {
             Fault::Pause { .. } => "pause",
             Fault::Restart { .. } => "restart",
             Fault::Partition { .. } => "partition",
+            Fault::DatacenterLoss { .. } => "datacenter_loss",
             Fault::FrontDisconnect { .. } => "front_disconnect",
             Fault::FrontHang { .. } => "front_hang",
             Fault::DelayReturns { .. } => "delay_returns",
@@ -259,6 +269,7 @@ impl Fault {
             | Fault::Pause { service }
             | Fault::Restart { service, .. }
             | Fault::Partition { service } => service.clone(),
+            Fault::DatacenterLoss { dc } => dc.to_string(),
             Fault::FrontDisconnect { .. }
             | Fault::FrontHang { .. }
             | Fault::DelayReturns { .. }
@@ -324,6 +335,20 @@ impl Fault {
             }
             Fault::Kill { service } | Fault::Pause { service } | Fault::Partition { service } => {
                 catalogue.service(service)
+            }
+            Fault::DatacenterLoss { dc } => {
+                let has = |prefix: &str| catalogue.services.iter().any(|s| s == prefix);
+                let present = match dc {
+                    crate::platform::Dc::Dc1 => has("postgres"),
+                    crate::platform::Dc::Dc2 => has("dc2-postgres"),
+                };
+                match present {
+                    true => Ok(()),
+                    false => bad(
+                        "dc",
+                        &format!("the platform has no {dc} (it runs one datacenter, dc1)"),
+                    ),
+                }
             }
             Fault::Stop { service, timeout_s } | Fault::Restart { service, timeout_s } => {
                 catalogue.service(service)?;
@@ -481,5 +506,49 @@ mod tests {
         }
         .validate(&c)
         .is_ok());
+    }
+
+    fn two_dc_catalogue() -> Catalogue {
+        Catalogue {
+            links: vec!["postgres".into(), "postgres-replication".into()],
+            services: vec![
+                "postgres".into(),
+                "engine".into(),
+                "dc2-postgres".into(),
+                "dc2-engine".into(),
+            ],
+        }
+    }
+
+    #[rstest::rstest]
+    #[case::dc2_on_one_datacenter(r#"{"kind":"datacenter_loss","dc":"dc2"}"#, false, "dc2")]
+    #[case::unknown_datacenter(r#"{"kind":"datacenter_loss","dc":"dc3"}"#, true, "dc3")]
+    #[case::typed_role_of_a_missing_site(
+        r#"{"kind":"kill","service":"dc2/engine"}"#,
+        false,
+        "dc2/engine"
+    )]
+    #[case::unknown_service_in_dc2(r#"{"kind":"kill","service":"dc2/mysql"}"#, true, "mysql")]
+    #[case::line_link_on_one_datacenter(
+        r#"{"kind":"down","link":"postgres-replication"}"#,
+        false,
+        "postgres-replication"
+    )]
+    fn two_datacenter_faults_on_one_are_refused_naming_what(
+        #[case] text: &str,
+        #[case] two_dc_too: bool,
+        #[case] named: &str,
+    ) {
+        let err = Fault::from_json(text)
+            .and_then(|f| f.validate(&catalogue()))
+            .unwrap_err();
+        let message = super::super::error::chain(&err);
+        assert!(message.contains(named), "{message}");
+        let on_two = Fault::from_json(text).and_then(|f| f.validate(&two_dc_catalogue()));
+        assert_eq!(
+            on_two.is_err(),
+            two_dc_too,
+            "on two datacenters: {on_two:?}"
+        );
     }
 }

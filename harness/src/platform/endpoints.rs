@@ -86,6 +86,9 @@ pub struct EngineEndpoint {
     pub http: SocketAddr,
     /// The cpuset the engine is pinned to (checked from inside the container).
     pub cpus: String,
+    /// The role it was started in: its readiness is `/ready` when active, `/startup` when a
+    /// standby (which is never ready before its promotion).
+    pub role: super::engine::EngineRole,
     /// Bearer token of the admin routes.
     #[serde(skip_serializing)]
     pub admin_token: String,

@@ -100,6 +100,16 @@ impl Platform {
             .collect()
     }
 
+    /// The Docker network a role's container was started on: its datacenter's; the exchange
+    /// network for the mock CTP front of two datacenters; dc1's for the inter-DC line.
+    pub(crate) fn network_of(&self, role: &str) -> String {
+        match (role, &self.second_dc) {
+            ("mock-ctp", Some(_)) => format!("h-{}-exchange", self.run),
+            (_, Some((dc2, _))) if role.starts_with("dc2-") => dc2.network.clone(),
+            _ => self.endpoints.network.clone(),
+        }
+    }
+
     /// The inter-DC line, in a two-datacenter platform.
     pub fn line(&self) -> Option<&LineEndpoint> {
         self.second_dc.as_ref().map(|(_, line)| line)

@@ -238,6 +238,7 @@ impl Launch<'_> {
             grpc: SocketAddr::new(ip, ports::ENGINE_GRPC),
             http,
             cpus,
+            role: spec.role,
             admin_token: self.ctx.admin_token.clone(),
         })
     }

@@ -38,9 +38,16 @@ pub(crate) fn probe_for(endpoints: &Endpoints, role: &str) -> Option<Probe> {
         "mock-ctp" => Probe::Http {
             url: format!("{}/health", endpoints.mock_ctp.admin),
         },
-        "engine" => Probe::Http {
-            url: format!("http://{}/ready", endpoints.engine.as_ref()?.http),
-        },
+        "engine" => {
+            let engine = endpoints.engine.as_ref()?;
+            let probe = match engine.role {
+                super::EngineRole::Active => "ready",
+                super::EngineRole::Standby => "startup",
+            };
+            Probe::Http {
+                url: format!("http://{}/{probe}", engine.http),
+            }
+        }
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@
 //! machine, not the platform.
 
 mod cleanup;
+mod datacenter_loss;
 mod replication;
 mod standby_site;
 

@@ -149,6 +149,10 @@ async fn async_replication_commits_at_once_and_dc2_catches_up_after_the_line_hea
         took.as_secs_f64() * 1e3,
         caught_up.as_secs_f64()
     );
+    super::datacenter_loss::losing_dc1_leaves_dc2_readable_and_the_primary_returns_with_its_data(
+        &platform,
+    )
+    .await;
     super::shutdown_leaves_nothing(platform).await;
 }
 
