@@ -24,6 +24,7 @@ pub struct PlatformBuilder {
     topology: Topology,
     seed: Option<u64>,
     readiness_timeout: Duration,
+    readiness_of: BTreeMap<Service, Duration>,
     images: BTreeMap<Service, String>,
     publish_base: Option<u16>,
     workspace: PathBuf,
@@ -35,6 +36,7 @@ impl Default for PlatformBuilder {
             topology: Topology::single_dc(),
             seed: None,
             readiness_timeout: Duration::from_secs(60),
+            readiness_of: BTreeMap::new(),
             images: BTreeMap::new(),
             publish_base: None,
             workspace: crate::workspace_root(),
@@ -61,6 +63,14 @@ impl PlatformBuilder {
         self
     }
 
+    /// How long `service` (in every datacenter) may take to answer its readiness probe,
+    /// instead of [`Self::readiness_timeout`]: a test of one broken service gives that one a
+    /// short limit without racing every other service's start against it.
+    pub fn readiness_timeout_of(mut self, service: Service, timeout: Duration) -> Self {
+        self.readiness_of.insert(service, timeout);
+        self
+    }
+
     /// Runs `service` from `image` instead of the locally built one (e.g. `postgres:16`).
     pub fn image(mut self, service: Service, image: impl Into<String>) -> Self {
         self.images.insert(service, image.into());
@@ -77,7 +87,7 @@ impl PlatformBuilder {
 
     /// Starts the platform; see the module documentation.
     pub async fn start(self) -> Result<Platform> {
-        if self.readiness_timeout.is_zero() {
+        if self.readiness_timeout.is_zero() || self.readiness_of.values().any(Duration::is_zero) {
             return Err(Error::config(
                 "readiness_timeout",
                 "must be longer than zero",
@@ -139,6 +149,7 @@ impl PlatformBuilder {
             publish: &publish,
             topology: &self.topology,
             readiness_timeout: self.readiness_timeout,
+            readiness_of: &self.readiness_of,
         };
         // Until the handle exists, a panic anywhere in the launch must not leave the run behind.
         let mut guard = StartGuard {

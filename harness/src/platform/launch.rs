@@ -35,6 +35,8 @@ pub(crate) struct Launch<'a> {
     pub publish: &'a HashMap<Service, Vec<(u16, u16)>>,
     pub topology: &'a Topology,
     pub readiness_timeout: Duration,
+    /// Per-service limits that replace `readiness_timeout`.
+    pub readiness_of: &'a BTreeMap<Service, Duration>,
 }
 
 pub(crate) type Launched = (String, ContainerAsync<GenericImage>, IpAddr);
@@ -260,10 +262,25 @@ impl Launch<'_> {
 
     pub(crate) async fn wait_ready(&self, role: &str, probe: &Probe) -> Result<()> {
         let container = self.ctx.container_name(role);
-        wait_service_ready(self.docker, role, &container, probe, self.readiness_timeout)
+        let timeout = service_of_role(role)
+            .and_then(|service| self.readiness_of.get(&service).copied())
+            .unwrap_or(self.readiness_timeout);
+        wait_service_ready(self.docker, role, &container, probe, timeout)
             .await
             .map(|_| ())
     }
+}
+
+/// The service a container role runs (`dc2-postgres`, `postgres-standby`: postgres; the
+/// inter-DC line: the fault proxy).
+fn service_of_role(role: &str) -> Option<Service> {
+    let base = role.strip_prefix("dc2-").unwrap_or(role);
+    let base = match base {
+        "postgres-standby" => "postgres",
+        super::second_dc::LINE => "faultproxy",
+        other => other,
+    };
+    Service::ALL.into_iter().find(|s| s.name() == base)
 }
 
 /// One link per engine→service path of datacenter `dc`, named after the service; the CTP
