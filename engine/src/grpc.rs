@@ -32,6 +32,7 @@ impl OrderService for Service {
         Ok(Response::new(pb::SubmitOrderResponse {
             order: Some(order),
             duplicate,
+            engine_id: self.engine.cfg.engine_id.clone(),
         }))
     }
 
@@ -75,6 +76,7 @@ impl OrderService for Service {
         match client.req_order_action(&action, o.request_id()).await {
             ret::OK => Ok(Response::new(pb::CancelOrderResponse {
                 order: Some(order_pb(&o)),
+                engine_id: self.engine.cfg.engine_id.clone(),
             })),
             code => Err(Refusal::Unavailable(format!(
                 "cancel not sent to the front (code {code})"

@@ -32,11 +32,13 @@ impl OrderEntry for NullEntry {
         Ok(pb::SubmitOrderResponse {
             order: Some(ack(&req.client_order_id)),
             duplicate: false,
+            engine_id: String::new(),
         })
     }
     async fn cancel(&self, req: pb::CancelOrderRequest) -> Result<pb::CancelOrderResponse, Status> {
         Ok(pb::CancelOrderResponse {
             order: Some(ack(&req.client_order_id)),
+            engine_id: String::new(),
         })
     }
 }

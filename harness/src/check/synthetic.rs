@@ -93,7 +93,7 @@ pub fn run(n: usize) -> (History, Observations) {
             result: OpResult {
                 order_id: Some(oid),
                 status: Some(OrderStatus::New),
-                duplicate: false,
+                ..OpResult::default()
             },
         });
         let status = if filled {

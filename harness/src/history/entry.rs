@@ -110,6 +110,12 @@ pub struct OpResult {
     /// The engine answered with the original order of a repeated `client_order_id`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
+    /// The engine that answered, as it says (`ENGINE_ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
+    /// The datacenter the order router sent the operation to (two datacenters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dc: Option<crate::platform::Dc>,
 }
 
 /// Why an operation failed or is unknown: the gRPC code and what the engine named.
@@ -122,4 +128,7 @@ pub struct OpError {
     /// The `x-field` or `x-risk-limit` metadata, when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The datacenter the order router sent the operation to (two datacenters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dc: Option<crate::platform::Dc>,
 }

@@ -57,6 +57,11 @@ impl<W: Write> Recorder<W> {
         }
     }
 
+    /// The writer, e.g. an in-memory history's bytes.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// Nanoseconds since the run started, on the monotonic clock.
     pub fn now_ns(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)

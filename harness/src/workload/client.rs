@@ -24,6 +24,12 @@ pub trait OrderEntry: Clone + Send + Sync + 'static {
         &self,
         req: pb::CancelOrderRequest,
     ) -> impl Future<Output = Result<pb::CancelOrderResponse, Status>> + Send;
+
+    /// This entry fixed to the datacenter it sends to now, and that datacenter (`None` for an
+    /// entry that does not route between sites), for one operation.
+    fn pinned(&self) -> (Option<crate::platform::Dc>, Self) {
+        (None, self.clone())
+    }
 }
 
 /// The engine's gRPC order entry (`trading.v1.OrderService`).
@@ -85,11 +91,14 @@ pub(crate) fn cancel_request(c: &CancelOrder) -> pb::CancelOrderRequest {
     }
 }
 
-pub(crate) fn result_of(order: Option<&pb::Order>, duplicate: bool) -> OpResult {
+/// The history's result of an answer from `engine_id` (empty: an engine that does not say).
+pub(crate) fn result_of(order: Option<&pb::Order>, duplicate: bool, engine_id: &str) -> OpResult {
     OpResult {
         order_id: order.map(|o| o.order_id),
         status: order.and_then(|o| OrderStatus::from_proto(o.status)),
         duplicate,
+        engine_id: (!engine_id.is_empty()).then(|| engine_id.to_owned()),
+        dc: None,
     }
 }
 
@@ -123,6 +132,7 @@ pub(crate) fn op_error(status: &Status) -> OpError {
         code: format!("{:?}", status.code()),
         message: status.message().to_owned(),
         field,
+        dc: None,
     }
 }
 

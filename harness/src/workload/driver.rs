@@ -109,11 +109,31 @@ fn history_op(op: &PlannedOp) -> Op {
     }
 }
 
+/// Performs `op` on `entry`, pinned to the datacenter it routes to now; the reply names that
+/// datacenter and, when the engine says, the engine that answered.
 async fn call<E: OrderEntry>(op: &PlannedOp, entry: &E, timeout: Duration) -> Reply {
+    let (dc, entry) = entry.pinned();
+    match call_pinned(op, &entry, timeout).await {
+        Reply::Ok(mut r) => {
+            r.dc = dc;
+            Reply::Ok(r)
+        }
+        Reply::Fail(mut e) => {
+            e.dc = dc;
+            Reply::Fail(e)
+        }
+        Reply::Info(mut e) => {
+            e.dc = dc;
+            Reply::Info(e)
+        }
+    }
+}
+
+async fn call_pinned<E: OrderEntry>(op: &PlannedOp, entry: &E, timeout: Duration) -> Reply {
     match op {
         PlannedOp::Submit(o, _) => {
             match tokio::time::timeout(timeout, entry.submit(submit_request(o))).await {
-                Ok(Ok(r)) => Reply::Ok(result_of(r.order.as_ref(), r.duplicate)),
+                Ok(Ok(r)) => Reply::Ok(result_of(r.order.as_ref(), r.duplicate, &r.engine_id)),
                 Ok(Err(s)) if is_definite(s.code()) => Reply::Fail(op_error(&s)),
                 Ok(Err(s)) => Reply::Info(op_error(&s)),
                 Err(_) => Reply::Info(timed_out(timeout)),
@@ -121,7 +141,7 @@ async fn call<E: OrderEntry>(op: &PlannedOp, entry: &E, timeout: Duration) -> Re
         }
         PlannedOp::Cancel(c) => {
             match tokio::time::timeout(timeout, entry.cancel(cancel_request(c))).await {
-                Ok(Ok(r)) => Reply::Ok(result_of(r.order.as_ref(), false)),
+                Ok(Ok(r)) => Reply::Ok(result_of(r.order.as_ref(), false, &r.engine_id)),
                 Ok(Err(s)) if is_definite(s.code()) => Reply::Fail(op_error(&s)),
                 Ok(Err(s)) => Reply::Info(op_error(&s)),
                 Err(_) => Reply::Info(timed_out(timeout)),
@@ -287,5 +307,6 @@ fn timed_out(timeout: Duration) -> OpError {
         code: "Timeout".into(),
         message: format!("no reply within {} ms", timeout.as_millis()),
         field: None,
+        dc: None,
     }
 }

@@ -4,6 +4,8 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum WorkloadError {
+    #[error("the order router has no engine in {0} to send to")]
+    NoRoute(crate::platform::Dc),
     #[error("invalid workload {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("failed to read the fixtures the workload draws from")]

@@ -13,6 +13,7 @@ mod client;
 mod driver;
 mod error;
 pub mod plan;
+mod router;
 mod spec;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ pub use client::{is_definite, GrpcOrders, OrderEntry};
 pub use driver::{perform, run, Reply, Sample, SharedRecorder, Tally, WorkloadResult};
 pub use error::WorkloadError;
 pub use plan::{Intent, PlannedOp, Planner, Tradable};
+pub use router::Router;
 pub use spec::{Mix, WorkloadSpec};
 
 use crate::check::LatencySamples;

@@ -11,6 +11,7 @@
 mod cleanup;
 mod datacenter_loss;
 mod replication;
+mod router;
 mod standby_site;
 
 use std::time::Duration;

@@ -109,6 +109,7 @@ async fn two_sites_start_with_a_standby_engine_and_dc2_has_every_acknowledged_or
         .collect();
     assert_eq!(engine_ids, vec!["dc1-engine-1".to_string()]);
 
+    super::router::the_router_sends_to_the_active_site_and_the_history_says_which(&platform).await;
     super::replication::sync_holds_commits_while_the_line_is_cut(&platform).await;
     super::replication::a_slowed_line_slows_sync_commits(&platform).await;
     super::datacenter_loss::losing_dc2_holds_sync_commits_until_it_is_back(&platform).await;
