@@ -132,6 +132,17 @@ pub(crate) async fn median_round_trip(
     samples: usize,
     wait: Duration,
 ) -> Result<Duration, Outcome> {
+    let times = round_trips(addr, kind, samples, wait).await?;
+    times.get(times.len() / 2).copied().ok_or(Outcome::Silent)
+}
+
+/// `samples` round trips, each on a new connection, sorted (shortest first).
+pub(crate) async fn round_trips(
+    addr: SocketAddr,
+    kind: Ping,
+    samples: usize,
+    wait: Duration,
+) -> Result<Vec<Duration>, Outcome> {
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
         match ping(addr, kind, wait).await {
@@ -140,7 +151,7 @@ pub(crate) async fn median_round_trip(
         }
     }
     times.sort();
-    times.get(times.len() / 2).copied().ok_or(Outcome::Silent)
+    Ok(times)
 }
 
 /// Pings over one connection until it closes; the number of answered pings before the close,

@@ -248,7 +248,9 @@ async fn orders_with_schedule(
         )
     });
     w.schedules.push(Played { start_ns, schedule });
-    played.context("the fault schedule")?;
+    // The whole cause chain: which step, which fault, and why (cucumber prints only the
+    // error's own text).
+    played.map_err(|e| anyhow!("the fault schedule failed: {}", harness::fault::chain(&e)))?;
     println!("{}", summary?);
     Ok(())
 }
