@@ -6,8 +6,11 @@
 
 pub mod chaos;
 pub mod params;
+mod recap;
 pub mod steps;
 mod world;
+
+pub use recap::{Failure, Recap};
 
 pub use world::{Played, TradingWorld};
 
@@ -15,9 +18,15 @@ use cucumber::World as _;
 
 /// Runs every feature under `path` one scenario at a time (each starts its own platform on a
 /// 2-core machine), failing on a skipped (unknown) step, an ambiguous step or a feature that
-/// does not parse; the process exits non-zero if anything failed.
-pub async fn run_features(path: &str) {
-    TradingWorld::cucumber()
+/// does not parse. Returns whether everything passed, after printing the recap of the failed
+/// scenarios (file and line, error, seed, run directory, replay command) and writing it under
+/// `target_dir` for the test command to repeat at the end of its log.
+pub async fn run_features(path: &str, target_dir: &std::path::Path) -> bool {
+    use cucumber::writer::Stats as _;
+
+    let recap = Recap::default();
+    let in_hook = recap.clone();
+    let writer = TradingWorld::cucumber()
         .max_concurrent_scenarios(1)
         .fail_on_skipped()
         .before(|feature, _rule, scenario, world| {
@@ -25,14 +34,54 @@ pub async fn run_features(path: &str) {
             world.feature = feature.path.clone();
             Box::pin(async {})
         })
-        .after(|_feature, _rule, _scenario, ev, world| {
+        .after(move |feature, _rule, scenario, ev, world| {
             let failed = !matches!(ev, cucumber::event::ScenarioFinished::StepPassed);
+            let recap = in_hook.clone();
+            let failure = failed.then(|| Failure {
+                feature: feature
+                    .path
+                    .as_ref()
+                    .map_or_else(|| feature.name.clone(), |p| p.display().to_string()),
+                line: scenario.position.line,
+                scenario: scenario.name.clone(),
+                error: match ev {
+                    cucumber::event::ScenarioFinished::StepFailed(_, _, e) => e.to_string(),
+                    cucumber::event::ScenarioFinished::BeforeHookFailed(_) => {
+                        "a before hook failed".into()
+                    }
+                    _ => "a step was skipped (no step definition matches it)".into(),
+                },
+                seed: world
+                    .as_ref()
+                    .and_then(|w| w.platform.as_ref().map(|p| p.seed())),
+                run_dir: world.as_ref().and_then(|w| w.run_dir.clone()),
+            });
             Box::pin(async move {
+                if let Some(f) = failure {
+                    recap.push(f);
+                }
                 if let Some(w) = world {
                     w.finish_scenario(failed).await;
                 }
             })
         })
-        .run_and_exit(path)
+        .run(path)
         .await;
+    let text = recap.render();
+    if !text.is_empty() {
+        eprintln!("\n{text}");
+    }
+    if let Err(e) = recap.write(target_dir) {
+        eprintln!(
+            "features: writing the recap under {}: {e}",
+            target_dir.display()
+        );
+    }
+    if writer.parsing_errors() > 0 {
+        eprintln!(
+            "features: {} feature file(s) did not parse",
+            writer.parsing_errors()
+        );
+    }
+    !writer.execution_has_failed()
 }

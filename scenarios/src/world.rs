@@ -28,6 +28,8 @@ pub struct TradingWorld {
     pub defects: Vec<String>,
     pub platform: Option<Platform>,
     pub run: Option<Run>,
+    /// The run's directory, kept after the run is judged, for the failure recap.
+    pub run_dir: Option<PathBuf>,
     /// Faults on this platform, recorded in the run's history; healed before judging.
     pub nemesis: Option<Nemesis<'static>>,
     /// Budgets set by the scenario, per phase; none set means only the safety checks judge.
@@ -57,7 +59,7 @@ impl fmt::Debug for TradingWorld {
             .field("defects", &self.defects)
             .field("run_id", &self.platform.as_ref().map(Platform::run_id))
             .field("seed", &self.platform.as_ref().map(Platform::seed))
-            .field("run_dir", &self.run.as_ref().map(Run::dir))
+            .field("run_dir", &self.run_dir)
             .field("verdict", &self.judged.as_ref().map(|j| j.verdict.outcome))
             .finish()
     }
@@ -72,6 +74,7 @@ impl TradingWorld {
             defects: Vec::new(),
             platform: None,
             run: None,
+            run_dir: None,
             nemesis: None,
             budgets: BTreeMap::new(),
             budgets_set: false,
@@ -113,6 +116,7 @@ impl TradingWorld {
         let replay = format!("cargo test --test features -- --name {:?}", self.scenario);
         let run = Run::begin(&name, &platform, &replay).await?;
         self.nemesis = Some(Nemesis::detached(&platform).record_into(run.recorder()));
+        self.run_dir = Some(run.dir().to_path_buf());
         self.run = Some(run);
         self.platform = Some(platform);
         Ok(())
