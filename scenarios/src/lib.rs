@@ -77,11 +77,9 @@ pub async fn run_features(path: &str, target_dir: &std::path::Path) -> bool {
             target_dir.display()
         );
     }
-    if writer.parsing_errors() > 0 {
-        eprintln!(
-            "features: {} feature file(s) did not parse",
-            writer.parsing_errors()
-        );
+    let unparsed = writer.parsing_errors();
+    if unparsed > 0 {
+        eprintln!("features: {unparsed} feature file(s) did not parse");
     }
     !writer.execution_has_failed()
 }

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::world::replay_command;
+
 /// Lines of an error kept in the recap; the full text is in the log above it.
 const ERROR_LINES: usize = 12;
 
@@ -58,11 +60,7 @@ impl Recap {
             if let Some(dir) = &f.run_dir {
                 let _ = writeln!(out, "    run directory {}", dir.display());
             }
-            let _ = writeln!(
-                out,
-                "    replay: cargo test -p suites --test features -- --name {:?}",
-                f.scenario
-            );
+            let _ = writeln!(out, "    replay: {}", replay_command(&f.scenario));
         }
         out
     }

@@ -113,7 +113,7 @@ impl TradingWorld {
             platform.seed(),
             name
         );
-        let replay = format!("cargo test --test features -- --name {:?}", self.scenario);
+        let replay = replay_command(&self.scenario);
         let run = Run::begin(&name, &platform, &replay).await?;
         self.nemesis = Some(Nemesis::detached(&platform).record_into(run.recorder()));
         self.run_dir = Some(run.dir().to_path_buf());
@@ -214,6 +214,11 @@ impl TradingWorld {
             eprintln!("scenario {scenario:?}: removing the platform failed: {e:#}");
         }
     }
+}
+
+/// The command that runs scenario `name` again, alone.
+pub fn replay_command(name: &str) -> String {
+    format!("cargo test -p suites --test features -- --name {name:?}")
 }
 
 /// A file-name-safe form of a scenario's name.
