@@ -126,3 +126,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at    TIMESTAMPTZ
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+
+-- The site fencing token (engine/src/fence.rs): the datacenter whose engines may acknowledge,
+-- route and apply, and the epoch its last promotion took. One row.
+CREATE TABLE IF NOT EXISTS site_fence (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    site     TEXT NOT NULL,
+    epoch    BIGINT NOT NULL CHECK (epoch > 0),
+    taken_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);

@@ -133,7 +133,9 @@ async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Ve
                         let (ok, rest): (Vec<_>, Vec<_>) = batch
                             .into_iter()
                             .partition(|a| done.contains(&a.rec.client_order_id));
-                        if !engine.cfg.defects.ack_before_durable {
+                        if let Some(why) = engine.fenced_now() {
+                            refuse(engine, ok, &why);
+                        } else if !engine.cfg.defects.ack_before_durable {
                             publish(engine, &ok);
                         }
                         batch = rest;
@@ -147,6 +149,12 @@ async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Ve
                 }
             }
         }
+    }
+    if let Some(why) = engine.fenced_now() {
+        // Durable in this site's database, which the new primary's rebuild discards: never
+        // acknowledged.
+        refuse(engine, batch, &why);
+        return;
     }
     if !engine.cfg.defects.ack_before_durable {
         publish(engine, &batch);

@@ -65,6 +65,11 @@ pub struct Config {
     pub ctp_md_address: String,
     pub engine_id: String,
     pub role: Role,
+    /// The datacenter this engine serves in (`ENGINE_SITE`, default `dc1`): its fencing site.
+    pub site: String,
+    /// The other datacenters' PostgreSQL (`FENCE_PEER_URLS`, comma-separated), read for their
+    /// fencing tokens; empty in a single datacenter.
+    pub fence_peer_urls: Vec<String>,
     pub broker_id: String,
     pub user_id: String,
     pub password: String,
@@ -130,6 +135,32 @@ impl Config {
                 })
             }
         };
+        let site = get("ENGINE_SITE")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "dc1".into());
+        if !site
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::Invalid {
+                name: "ENGINE_SITE",
+                reason: format!("{site:?} is not a datacenter name (letters, digits, - and _)"),
+            });
+        }
+        let mut fence_peer_urls = Vec::new();
+        for url in get("FENCE_PEER_URLS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            tokio_postgres::Config::from_str(url).map_err(|e| ConfigError::Invalid {
+                name: "FENCE_PEER_URLS",
+                reason: format!("{e} (in one of the comma-separated URLs)"),
+            })?;
+            fence_peer_urls.push(url.to_owned());
+        }
         let addr =
             |name: &'static str, default: &str| -> Result<SocketAddr, ConfigError> {
                 let v = get(name).filter(|v| !v.trim().is_empty());
@@ -148,6 +179,8 @@ impl Config {
             ctp_md_address: host_port("CTP_MD_ADDRESS", req("CTP_MD_ADDRESS")?)?,
             engine_id: req("ENGINE_ID")?,
             role,
+            site,
+            fence_peer_urls,
             broker_id: req("CTP_BROKER_ID")?,
             user_id: req("CTP_USER_ID")?,
             password: req("CTP_PASSWORD")?,
@@ -201,29 +234,43 @@ mod tests {
         assert!(!c.defects.any());
     }
 
+    #[rstest::rstest]
+    #[case::database_url_missing("DATABASE_URL", None)]
+    #[case::database_url_bad_port("DATABASE_URL", Some("postgres://u:p@db:notaport/x"))]
+    #[case::unknown_role("ENGINE_ROLE", Some("leader"))]
+    #[case::front_without_port("CTP_FRONT_ADDRESS", Some("mock-ctp"))]
+    #[case::md_port_out_of_range("CTP_MD_ADDRESS", Some("mock-ctp:99999"))]
+    #[case::broker_without_port("KAFKA_BROKERS", Some("kafka"))]
+    #[case::grpc_not_an_address("ENGINE_GRPC_ADDR", Some("nowhere"))]
+    #[case::unknown_defect("ENGINE_DEFECTS", Some("ack-before-durable,lose-everything"))]
+    #[case::blank_admin_token("ADMIN_TOKEN", Some("  "))]
+    #[case::site_not_a_name("ENGINE_SITE", Some("dc 1"))]
+    #[case::peer_url_bad_port(
+        "FENCE_PEER_URLS",
+        Some("postgres://u:p@line:5433/t,postgres://u:p@x:y/t")
+    )]
+    fn each_bad_variable_is_named(#[case] name: &'static str, #[case] value: Option<&str>) {
+        let mut e = env();
+        match value {
+            Some(v) => e.insert(name, v.to_owned()),
+            None => e.remove(name),
+        };
+        let err = parse(&e).unwrap_err();
+        assert_eq!(err.variable(), name, "{err}");
+        assert!(err.to_string().contains(name));
+    }
+
     #[test]
-    fn each_bad_variable_is_named() {
-        let cases: &[(&str, Option<&str>)] = &[
-            ("DATABASE_URL", None),
-            ("DATABASE_URL", Some("postgres://u:p@db:notaport/x")),
-            ("ENGINE_ROLE", Some("leader")),
-            ("CTP_FRONT_ADDRESS", Some("mock-ctp")),
-            ("CTP_MD_ADDRESS", Some("mock-ctp:99999")),
-            ("KAFKA_BROKERS", Some("kafka")),
-            ("ENGINE_GRPC_ADDR", Some("nowhere")),
-            ("ENGINE_DEFECTS", Some("ack-before-durable,lose-everything")),
-            ("ADMIN_TOKEN", Some("  ")),
-        ];
-        for (name, value) in cases {
-            let mut e = env();
-            match value {
-                Some(v) => e.insert(name, (*v).to_owned()),
-                None => e.remove(name),
-            };
-            let err = parse(&e).unwrap_err();
-            assert_eq!(err.variable(), *name, "{err}");
-            assert!(err.to_string().contains(name));
-        }
+    fn site_and_fence_peers_default_to_one_datacenter() {
+        let c = parse(&env()).unwrap();
+        assert_eq!(c.site, "dc1");
+        assert!(c.fence_peer_urls.is_empty());
+        let mut e = env();
+        e.insert("ENGINE_SITE", "dc2".into());
+        e.insert("FENCE_PEER_URLS", " postgres://u:p@line:5433/t , ".into());
+        let c = parse(&e).unwrap();
+        assert_eq!(c.site, "dc2");
+        assert_eq!(c.fence_peer_urls, vec!["postgres://u:p@line:5433/t"]);
     }
 
     #[test]

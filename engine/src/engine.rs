@@ -16,12 +16,42 @@ use crate::book::{Book, OrderRec};
 use crate::committer::Admission;
 use crate::config::Config;
 use crate::convert::{now_us, order_pb};
+use crate::fence::Token;
 use crate::metrics::Metrics;
 use crate::refusal::Refusal;
 use crate::{risk, validate};
 
 /// The outcome of a commit, as pending duplicates wait for it: the order id or a refusal.
 pub type AckResult = Option<Result<i64, Refusal>>;
+
+/// The fencing tokens an engine knows: the one it serves under, and the one that fenced it.
+#[derive(Debug, Default, Clone)]
+pub struct FenceState {
+    pub serving: Option<Token>,
+    pub superseded_by: Option<Token>,
+}
+
+/// The engine's role (contract/ENGINE_CONTRACT.md, "Roles and fencing").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleState {
+    Standby,
+    Promoting,
+    Active,
+    Draining,
+    Fenced,
+}
+
+impl RoleState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standby => "standby",
+            Self::Promoting => "promoting",
+            Self::Active => "active",
+            Self::Draining => "draining",
+            Self::Fenced => "fenced",
+        }
+    }
+}
 
 /// Everything the engine's tasks share.
 #[derive(Debug)]
@@ -35,6 +65,11 @@ pub struct Engine {
     /// Order reception (admin stop/resume).
     pub accepting: AtomicBool,
     pub active: AtomicBool,
+    /// Between `POST /admin/promote` and serving.
+    pub promoting: AtomicBool,
+    /// Another site holds a higher fencing epoch: nothing is acknowledged, routed or applied.
+    pub fenced: AtomicBool,
+    pub fence: Mutex<FenceState>,
     pub started: AtomicBool,
     pub draining: AtomicBool,
     pub inflight: AtomicUsize,
@@ -72,15 +107,68 @@ impl Engine {
             .copied()
     }
 
+    pub fn is_fenced(&self) -> bool {
+        self.fenced.load(SeqCst)
+    }
+
+    /// The role now; fenced wins over every other state.
+    pub fn role(&self) -> RoleState {
+        if self.fenced.load(SeqCst) {
+            RoleState::Fenced
+        } else if self.draining.load(SeqCst) {
+            RoleState::Draining
+        } else if self.active.load(SeqCst) {
+            RoleState::Active
+        } else if self.promoting.load(SeqCst) {
+            RoleState::Promoting
+        } else {
+            RoleState::Standby
+        }
+    }
+
+    pub fn fence_state(&self) -> FenceState {
+        self.fence.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Fences the engine: from now on it refuses every order, and its session, relay and
+    /// market data stop (`shutdown` ends the working tasks; probes and gRPC keep answering).
+    pub fn fence_off(&self, by: Token) {
+        tracing::error!(superseded_by = %by, site = %self.cfg.site, "fenced: another site holds a higher epoch; acknowledging, routing and applying nothing");
+        self.fence
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .superseded_by = Some(by);
+        self.fenced.store(true, SeqCst);
+        self.shutdown.cancel();
+    }
+
+    fn fenced_reason(&self) -> String {
+        let by = self
+            .fence_state()
+            .superseded_by
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "another site".into());
+        format!("engine fenced: {by} holds the site fence; this site acknowledges nothing")
+    }
+
     /// Whether the engine takes orders now (the readiness probe).
     pub fn is_ready(&self) -> bool {
-        self.active.load(SeqCst)
+        !self.fenced.load(SeqCst)
+            && self.active.load(SeqCst)
             && self.accepting.load(SeqCst)
             && !self.draining.load(SeqCst)
             && *self.session_ready.borrow()
     }
 
+    /// Why an order committed while the engine was fenced is refused, if it is now.
+    pub fn fenced_now(&self) -> Option<String> {
+        self.is_fenced().then(|| self.fenced_reason())
+    }
+
     fn gate(&self) -> Result<(), Refusal> {
+        if self.fenced.load(SeqCst) {
+            return Err(Refusal::Unavailable(self.fenced_reason()));
+        }
         if !self.active.load(SeqCst) {
             return Err(Refusal::Unavailable(
                 "engine is a standby; promote it first".into(),

@@ -24,6 +24,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/health", get(|| async { Json(json!({"status": "UP"})) }))
         .route("/ready", get(ready))
         .route("/startup", get(startup))
+        .route("/role", get(role))
         .route("/metrics", get(metrics))
         .route("/admin/stop-order-reception", post(stop))
         .route("/admin/resume-order-reception", post(resume))
@@ -48,6 +49,7 @@ async fn ready(State(e): State<Arc<Engine>>) -> Response {
         ok,
         json!({
             "ready": ok,
+            "role": e.role().as_str(),
             "active": e.active.load(SeqCst),
             "accepting": e.accepting.load(SeqCst),
             "draining": e.draining.load(SeqCst),
@@ -59,6 +61,22 @@ async fn ready(State(e): State<Arc<Engine>>) -> Response {
 async fn startup(State(e): State<Arc<Engine>>) -> Response {
     let ok = e.started.load(SeqCst);
     probe(ok, json!({"started": ok}))
+}
+
+/// The role state machine's state and the fencing tokens: 200 whatever the state (a fenced
+/// engine answers here and on `/startup`, never on `/ready`).
+async fn role(State(e): State<Arc<Engine>>) -> Response {
+    let fence = e.fence_state();
+    let token =
+        |t: Option<crate::fence::Token>| t.map(|t| json!({"site": t.site, "epoch": t.epoch}));
+    Json(json!({
+        "role": e.role().as_str(),
+        "site": e.cfg.site,
+        "engine_id": e.cfg.engine_id,
+        "serving": token(fence.serving),
+        "superseded_by": token(fence.superseded_by),
+    }))
+    .into_response()
 }
 
 async fn metrics(State(e): State<Arc<Engine>>) -> impl IntoResponse {
@@ -112,9 +130,16 @@ async fn promote(State(e): State<Arc<Engine>>, h: HeaderMap) -> Response {
     if let Err(r) = authorized(&e, &h) {
         return *r;
     }
-    let was_active = e.active.load(SeqCst);
+    let was = e.role();
+    if was == crate::engine::RoleState::Fenced {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({"error": "a fenced engine cannot be promoted; rebuild it as a standby", "role": was.as_str()})),
+        )
+            .into_response();
+    }
     e.promote.notify_one();
-    Json(json!({"promoted": true, "was_active": was_active})).into_response()
+    Json(json!({"promoted": true, "was": was.as_str(), "was_active": was == crate::engine::RoleState::Active})).into_response()
 }
 
 /// The reference documents' test order: `{"instrument_id", "price", "volume", "direction"}`.

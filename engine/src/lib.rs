@@ -17,6 +17,7 @@ pub mod ctp;
 pub mod db;
 pub mod engine;
 pub mod error;
+pub mod fence;
 pub mod grpc;
 pub mod http;
 pub mod md;

@@ -48,6 +48,9 @@ pub fn input_order(engine: &Engine, o: &OrderRec) -> InputOrder {
 
 /// Marks an order sent and writes it; false if it was not written (left to reconciliation).
 pub async fn send(engine: &Engine, order_id: i64) -> bool {
+    if engine.is_fenced() {
+        return false;
+    }
     let Some(client) = engine.trader() else {
         return false;
     };

@@ -1,4 +1,5 @@
-//! Start-up, the standby wait, and graceful shutdown.
+//! Start-up, the standby wait, the site fence (taken before the first write, watched while
+//! active), and graceful shutdown.
 //!
 //! Shutdown (SIGTERM, SIGINT or POST /admin/graceful-shutdown) stops taking orders, lets
 //! in-flight admissions commit, waits for routed orders to be confirmed by the exchange and
@@ -17,8 +18,9 @@ use tokio_util::sync::CancellationToken;
 use crate::book::Book;
 use crate::config::{Config, Role};
 use crate::db::{self, Pg};
-use crate::engine::Engine;
+use crate::engine::{Engine, FenceState};
 use crate::error::EngineError;
+use crate::fence;
 use crate::metrics::Metrics;
 
 const SHUTDOWN_BUDGET: Duration = Duration::from_secs(25);
@@ -65,12 +67,6 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
         ),
         _ => None,
     };
-    // A standby may sit on a read-only PostgreSQL standby (the DR site's): it touches the
-    // database only once promoted, after the database has been.
-    let mut pg = match cfg.role {
-        Role::Active => Some(connect_with_retry(&cfg.database_url, seed.as_deref()).await?),
-        Role::Standby => None,
-    };
     let (commit_tx, commit_rx) = mpsc::channel(8192);
     let (route_tx, route_rx) = mpsc::unbounded_channel();
     let (cache_tx, cache_rx) = mpsc::channel(4096);
@@ -82,6 +78,9 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
         prices: RwLock::new(HashMap::new()),
         accepting: AtomicBool::new(true),
         active: AtomicBool::new(false),
+        promoting: AtomicBool::new(false),
+        fenced: AtomicBool::new(false),
+        fence: Mutex::new(FenceState::default()),
         started: AtomicBool::new(false),
         draining: AtomicBool::new(false),
         inflight: AtomicUsize::new(0),
@@ -105,13 +104,17 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
             source,
         })?;
     let http_engine = engine.clone();
-    let http_stop = engine.shutdown.clone();
-    tokio::spawn(async move {
-        let app = crate::http::router(http_engine);
-        let _ = axum::serve(http, app)
-            .with_graceful_shutdown(http_stop.cancelled_owned())
-            .await;
-    });
+    // Its own token: a fenced engine's work stops (`engine.shutdown`), its probes answer on.
+    let http_stop = CancellationToken::new();
+    let http_task = {
+        let stop = http_stop.clone();
+        tokio::spawn(async move {
+            let app = crate::http::router(http_engine);
+            let _ = axum::serve(http, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+        })
+    };
     // gRPC serves from the start, so that a standby answers UNAVAILABLE (the gate refuses
     // every order until promotion) rather than refusing connections.
     let grpc_listener = tokio::net::TcpListener::bind(engine.cfg.grpc_addr)
@@ -137,18 +140,47 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
                 ),
         )
     };
+    let stop_serving = || {
+        grpc_stop.cancel();
+        http_stop.cancel();
+        engine.shutdown.cancel();
+    };
     engine.started.store(true, SeqCst);
+    // A standby may sit on a read-only PostgreSQL standby (the DR site's): it touches the
+    // database only once promoted, after the database has been.
     if engine.cfg.role == Role::Standby {
         tracing::info!("standby: waiting for POST /admin/promote");
         tokio::select! {
-            _ = engine.promote.notified() => tracing::info!("promoted to active"),
-            _ = signal() => { grpc_stop.cancel(); engine.shutdown.cancel(); return Ok(()); }
-            _ = engine.graceful.notified() => { grpc_stop.cancel(); engine.shutdown.cancel(); return Ok(()); }
+            _ = engine.promote.notified() => {}
+            _ = signal() => { stop_serving(); return Ok(()); }
+            _ = engine.graceful.notified() => { stop_serving(); return Ok(()); }
         }
+        engine.promoting.store(true, SeqCst);
+        tracing::info!("promoting");
     }
-    let mut pg = match pg.take() {
-        Some(pg) => pg,
-        None => connect_with_retry(&engine.cfg.database_url, seed.as_deref()).await?,
+    let taken = tokio::select! {
+        t = take_fence(&engine, seed.as_deref()) => t?,
+        _ = signal() => { stop_serving(); return Ok(()); }
+        _ = engine.graceful.notified() => { stop_serving(); return Ok(()); }
+    };
+    let mut pg = match taken {
+        Taken::Serving(pg) => *pg,
+        Taken::Fenced => {
+            // Answers every order UNAVAILABLE and touches nothing until it is stopped (and
+            // rebuilt as a standby of the new primary).
+            tokio::select! {
+                _ = signal() => {}
+                _ = engine.graceful.notified() => {}
+            }
+            stop_serving();
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                let _ = grpc.await;
+                let _ = http_task.await;
+            })
+            .await;
+            tracing::info!("fenced engine stopped");
+            return Ok(());
+        }
     };
     {
         let mut book = Book::default();
@@ -160,6 +192,8 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
         *engine.book() = book;
     }
     engine.active.store(true, SeqCst);
+    engine.promoting.store(false, SeqCst);
+    tokio::spawn(watch_fence(engine.clone()));
     crate::outbox::ensure_topics(&engine.cfg.kafka_brokers).await;
     let producer = crate::outbox::producer(&engine.cfg.kafka_brokers)?;
     let url = engine.cfg.database_url.clone();
@@ -178,17 +212,102 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
         _ = signal() => tracing::info!("signal: graceful shutdown"),
         _ = engine.graceful.notified() => tracing::info!("admin: graceful shutdown"),
     }
-    drain(&engine, &mut pg).await;
-    grpc_stop.cancel();
-    engine.shutdown.cancel();
+    if !engine.is_fenced() {
+        drain(&engine, &mut pg).await;
+    }
+    stop_serving();
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let _ = session.await;
         let _ = relay.await;
         let _ = grpc.await;
+        let _ = http_task.await;
     })
     .await;
     tracing::info!("engine stopped");
     Ok(())
+}
+
+/// What taking the site fence came to.
+enum Taken {
+    /// The engine serves under its site's token, on this (prepared) connection.
+    Serving(Box<Pg>),
+    Fenced,
+}
+
+/// Reads this site's token and the peers' before anything is written, so that an old primary
+/// returning after a failover fences itself before its first write (under synchronous
+/// replication that write would wait forever for a standby promoted away); then prepares the
+/// database and serves under the site's token, or, when promoting, takes the next epoch.
+async fn take_fence(engine: &Engine, seed: Option<&str>) -> Result<Taken, EngineError> {
+    let mut own_pg = Pg::new(&engine.cfg.database_url)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let own = loop {
+        match fence::read(&mut own_pg).await {
+            Ok(own) => break own,
+            Err(e) if Instant::now() < deadline => {
+                tracing::warn!(error = %e, "postgresql not ready for the fence read; retrying");
+                own_pg.reset();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let peers = fence::peers(&engine.cfg.fence_peer_urls).await;
+    let promoting = engine.cfg.role == Role::Standby;
+    if !promoting {
+        if let Some(by) = fence::superseded_by(&engine.cfg.site, own.as_ref(), &peers) {
+            engine.fence_off(by);
+            return Ok(Taken::Fenced);
+        }
+    }
+    let mut pg = connect_with_retry(&engine.cfg.database_url, seed).await?;
+    let token = match (&own, promoting) {
+        (Some(own), false) => own.clone(),
+        _ => {
+            let token = fence::next(&engine.cfg.site, own.as_ref(), &peers);
+            fence::write(&mut pg, &token).await?;
+            token
+        }
+    };
+    tracing::info!(%token, peers = ?peers, "serving under the site fence");
+    engine
+        .fence
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .serving = Some(token);
+    Ok(Taken::Serving(Box::new(pg)))
+}
+
+/// Reads the peers' tokens (and this site's own, which a rebuild as a standby replaces) every
+/// [`fence::WATCH_INTERVAL`]; fences the engine at the first that supersedes it.
+async fn watch_fence(engine: Arc<Engine>) {
+    let Ok(mut own_pg) = Pg::new(&engine.cfg.database_url) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(fence::WATCH_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = engine.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        // This site's database names another site only once it has been rebuilt as a standby
+        // of the new primary; otherwise the engine judges by the token it serves under.
+        let serving = engine.fence_state().serving;
+        let read = tokio::time::timeout(Duration::from_secs(2), fence::read(&mut own_pg)).await;
+        let own = match read {
+            Ok(Ok(Some(own))) if own.site != engine.cfg.site => Some(own),
+            Ok(Ok(_)) => serving,
+            _ => {
+                own_pg.reset();
+                serving
+            }
+        };
+        let peers = fence::peers(&engine.cfg.fence_peer_urls).await;
+        if let Some(by) = fence::superseded_by(&engine.cfg.site, own.as_ref(), &peers) {
+            engine.fence_off(by);
+            return;
+        }
+    }
 }
 
 /// Stops taking orders and drains within [`SHUTDOWN_BUDGET`].

@@ -98,22 +98,37 @@ impl Context {
         .into_iter()
         .filter(|endpoint| !endpoint.link.is_empty())
         .map(|endpoint| (endpoint.link.clone(), endpoint.proxied))
-        .chain(self.line.as_ref().and_then(|(line, _)| {
-            let api: SocketAddr = line.api.trim_start_matches("http://").parse().ok()?;
-            let port = crate::platform::REPLICATION_LINK_PORT;
-            Some((
-                line.replication_link.clone(),
-                SocketAddr::new(api.ip(), port),
-            ))
-        }))
+        .chain(self.line_links())
         .collect()
+    }
+
+    /// The inter-DC line's links and their proxied addresses (none in one datacenter).
+    pub(crate) fn line_links(&self) -> Vec<(String, SocketAddr)> {
+        let Some((line, _)) = &self.line else {
+            return Vec::new();
+        };
+        let Ok(api) = line.api.trim_start_matches("http://").parse::<SocketAddr>() else {
+            return Vec::new();
+        };
+        vec![
+            (
+                line.replication_link.clone(),
+                SocketAddr::new(api.ip(), crate::platform::REPLICATION_LINK_PORT),
+            ),
+            (
+                line.peer_link.clone(),
+                SocketAddr::new(api.ip(), crate::platform::DC2_POSTGRES_LINK_PORT),
+            ),
+        ]
     }
 
     /// The client of the proxy that holds `link`: the line's for its replication link, the
     /// datacenter's fault proxy for every other.
     pub(crate) fn proxy_of(&self, link: &str) -> &ToxiproxyClient {
         match &self.line {
-            Some((line, client)) if line.replication_link == link => client,
+            Some((line, client)) if line.replication_link == link || line.peer_link == link => {
+                client
+            }
             _ => &self.proxy,
         }
     }

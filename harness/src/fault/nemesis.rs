@@ -291,6 +291,22 @@ fn apply<'a>(
             | Fault::Restart { .. } => process::inject(ctx, fault).await,
             Fault::Partition { .. } => partition::inject(ctx, fault).await,
             Fault::DatacenterLoss { dc } => process::lose_datacenter(ctx, fault, *dc).await,
+            Fault::DatacenterIsolation { .. } => {
+                let faults = ctx
+                    .line_links()
+                    .into_iter()
+                    .map(|(link, _)| Fault::Down { link })
+                    .collect();
+                apply(
+                    ctx,
+                    &Fault::All {
+                        faults,
+                        stagger_ms: 0,
+                    },
+                    id,
+                )
+                .await
+            }
             Fault::FrontDisconnect { .. }
             | Fault::FrontHang { .. }
             | Fault::DelayReturns { .. }

@@ -35,8 +35,8 @@ pub(crate) enum Outcome {
 impl Ping {
     pub(crate) fn for_link(link: &str) -> Option<Ping> {
         Some(match link {
-            // The inter-DC line's replication link leads to dc1's PostgreSQL too.
-            "postgres" | "postgres-replication" => Ping::Postgres,
+            // The inter-DC line's links lead to dc1's PostgreSQL and to dc2's.
+            "postgres" | "postgres-replication" | "postgres-dc2" => Ping::Postgres,
             "redis" => Ping::Redis,
             "kafka" => Ping::Kafka,
             "ctp-trade" => Ping::Ctp("trade"),

@@ -136,6 +136,12 @@ pub enum Fault {
     /// with their volumes (an old primary comes back with its old data), its fault proxy
     /// first and its engine last, each waited for.
     DatacenterLoss { dc: crate::platform::Dc },
+    /// Datacenter `dc` cut off from the other while it keeps running (the split-brain case):
+    /// every link of the inter-DC line down (replication, and each site's reads of the
+    /// other's fence); each site keeps its own links and its exchange access. The order
+    /// router is the client's: rerouting away from `dc` is the DR controller's step, not the
+    /// fault's. Heal brings the line's links back.
+    DatacenterIsolation { dc: crate::platform::Dc },
     /// The front sends `FrontDisconnected(reason)` and closes one session or all; the client
     /// reconnects by itself, so there is nothing to heal.
     FrontDisconnect {
@@ -234,6 +240,7 @@ impl Fault {
             Fault::Restart { .. } => "restart",
             Fault::Partition { .. } => "partition",
             Fault::DatacenterLoss { .. } => "datacenter_loss",
+            Fault::DatacenterIsolation { .. } => "datacenter_isolation",
             Fault::FrontDisconnect { .. } => "front_disconnect",
             Fault::FrontHang { .. } => "front_hang",
             Fault::DelayReturns { .. } => "delay_returns",
@@ -269,7 +276,7 @@ impl Fault {
             | Fault::Pause { service }
             | Fault::Restart { service, .. }
             | Fault::Partition { service } => service.clone(),
-            Fault::DatacenterLoss { dc } => dc.to_string(),
+            Fault::DatacenterLoss { dc } | Fault::DatacenterIsolation { dc } => dc.to_string(),
             Fault::FrontDisconnect { .. }
             | Fault::FrontHang { .. }
             | Fault::DelayReturns { .. }
@@ -336,17 +343,22 @@ impl Fault {
             Fault::Kill { service } | Fault::Pause { service } | Fault::Partition { service } => {
                 catalogue.service(service)
             }
-            Fault::DatacenterLoss { dc } => {
+            Fault::DatacenterLoss { dc } | Fault::DatacenterIsolation { dc } => {
                 let has = |prefix: &str| catalogue.services.iter().any(|s| s == prefix);
                 let present = match dc {
                     crate::platform::Dc::Dc1 => has("postgres"),
                     crate::platform::Dc::Dc2 => has("dc2-postgres"),
                 };
-                match present {
-                    true => Ok(()),
-                    false => bad(
+                let isolation = matches!(self, Fault::DatacenterIsolation { .. });
+                match (present, isolation && !has("dc2-postgres")) {
+                    (true, false) => Ok(()),
+                    (false, _) => bad(
                         "dc",
                         &format!("the platform has no {dc} (it runs one datacenter, dc1)"),
+                    ),
+                    (true, true) => bad(
+                        "dc",
+                        "the platform runs one datacenter: there is no inter-DC line to cut",
                     ),
                 }
             }
@@ -523,6 +535,16 @@ mod tests {
     #[rstest::rstest]
     #[case::dc2_on_one_datacenter(r#"{"kind":"datacenter_loss","dc":"dc2"}"#, false, "dc2")]
     #[case::unknown_datacenter(r#"{"kind":"datacenter_loss","dc":"dc3"}"#, true, "dc3")]
+    #[case::isolation_on_one_datacenter(
+        r#"{"kind":"datacenter_isolation","dc":"dc1"}"#,
+        false,
+        "datacenter_isolation"
+    )]
+    #[case::isolation_of_an_unknown_datacenter(
+        r#"{"kind":"datacenter_isolation","dc":"west"}"#,
+        true,
+        "west"
+    )]
     #[case::typed_role_of_a_missing_site(
         r#"{"kind":"kill","service":"dc2/engine"}"#,
         false,

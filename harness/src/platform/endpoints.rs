@@ -137,6 +137,8 @@ pub struct LineEndpoint {
     pub api: String,
     /// The link carrying PostgreSQL replication from dc1 to dc2.
     pub replication_link: String,
+    /// The link carrying dc1's engine's reads of dc2's PostgreSQL (its site fence).
+    pub peer_link: String,
     /// How dc1's PostgreSQL replicates to dc2's.
     pub replication: Replication,
 }

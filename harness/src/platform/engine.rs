@@ -10,6 +10,7 @@ use testcontainers::bollard::exec::StartExecResults;
 use testcontainers::bollard::models::ExecConfig;
 use testcontainers::bollard::Docker;
 
+use super::datacenter::Dc;
 use super::endpoints::Endpoints;
 use super::services::RunContext;
 use crate::error::{Error, Result};
@@ -70,14 +71,26 @@ impl EngineSpec {
 }
 
 /// The engine's environment: every dependency through its link in its datacenter's fault
-/// proxy (`endpoints` are that datacenter's), and its own `ENGINE_ID`.
+/// proxy (`endpoints` are that datacenter's), its own `ENGINE_ID`, its site and the other
+/// sites' PostgreSQL (`fence_peers`, `host:port` across the inter-DC line) for the site fence.
 pub(crate) fn env(
     ctx: &RunContext,
     endpoints: &Endpoints,
     spec: &EngineSpec,
     engine_id: &str,
+    site: Dc,
+    fence_peers: &[String],
 ) -> Vec<(String, String)> {
     let pg = &endpoints.postgres;
+    let peer_urls: Vec<String> = fence_peers
+        .iter()
+        .map(|at| {
+            format!(
+                "postgres://{}:{}@{at}/{}",
+                pg.user, pg.password, pg.database
+            )
+        })
+        .collect();
     [
         (
             "DATABASE_URL",
@@ -98,6 +111,8 @@ pub(crate) fn env(
         ),
         ("CTP_MD_ADDRESS", endpoints.mock_ctp.md.in_network.clone()),
         ("ENGINE_ID", engine_id.into()),
+        ("ENGINE_SITE", site.to_string()),
+        ("FENCE_PEER_URLS", peer_urls.join(",")),
         ("ENGINE_ROLE", spec.role.as_str().into()),
         ("CTP_BROKER_ID", "9999".into()),
         ("CTP_USER_ID", spec.investor.clone()),

@@ -206,7 +206,14 @@ impl Launch<'_> {
     ) -> Result<(String, ContainerAsync<GenericImage>, IpAddr, String)> {
         let cpus = spec.cpuset();
         let engine_id = format!("{dc}-engine-1");
-        let env = engine::env(self.ctx, endpoints, spec, &engine_id);
+        let env = engine::env(
+            self.ctx,
+            endpoints,
+            spec,
+            &engine_id,
+            dc,
+            &self.fence_peers(dc),
+        );
         let role = self.in_dc(dc, Service::Engine, "engine");
         let (role, container, ip) = self.launch_role(role, env, Some(cpus.clone())).await?;
         Ok((role, container, ip, cpus))

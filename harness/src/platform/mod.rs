@@ -32,6 +32,7 @@ pub use engine::{EngineRole, EngineSpec};
 pub use handle::Platform;
 pub use replication::{status as replication_status, ReplicationStatus};
 pub(crate) use second_dc::LINE as LINE_ROLE;
+pub(crate) use services::ports::DC2_POSTGRES_LINK as DC2_POSTGRES_LINK_PORT;
 pub(crate) use services::ports::REPLICATION_LINK as REPLICATION_LINK_PORT;
 pub use sweep::{resources_of_run, sweep_dead_runs};
 pub use topology::Topology;

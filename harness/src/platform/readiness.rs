@@ -27,6 +27,11 @@ pub(crate) enum Probe {
     Http {
         url: String,
     },
+    /// An active engine back after a restart: ready, or fenced (it returned after another
+    /// site was promoted, and refuses everything: what it must do).
+    EngineSettled {
+        http: SocketAddr,
+    },
 }
 
 impl Probe {
@@ -90,6 +95,24 @@ impl Probe {
                     .is_success()
                     .then_some(())
                     .ok_or_else(|| format!("GET {url} answered {}", answer.status()))
+            }
+            Probe::EngineSettled { http } => {
+                let ready = Probe::Http {
+                    url: format!("http://{http}/ready"),
+                };
+                let Err(not_ready) = Box::pin(ready.check()).await else {
+                    return Ok(());
+                };
+                let role: serde_json::Value = reqwest::get(format!("http://{http}/role"))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match role["role"].as_str() {
+                    Some("fenced") => Ok(()),
+                    _ => Err(not_ready),
+                }
             }
             Probe::FaultProxy { api } => {
                 let client = noxious_client::Client::new(api);

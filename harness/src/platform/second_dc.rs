@@ -31,6 +31,9 @@ pub(crate) const LINE: &str = "interdc";
 /// The line's link that carries replication from dc1's PostgreSQL to dc2's.
 pub(crate) const REPLICATION_LINK: &str = "postgres-replication";
 
+/// The line's link that carries dc1's reads of dc2's PostgreSQL (its engine's site fence).
+pub(crate) const DC2_POSTGRES_LINK: &str = "postgres-dc2";
+
 /// What a two-datacenter launch returns: each datacenter's endpoints and the line's.
 pub(crate) struct TwoDc {
     pub dc1: Endpoints,
@@ -39,6 +42,20 @@ pub(crate) struct TwoDc {
 }
 
 impl Launch<'_> {
+    /// Where datacenter `dc`'s engine reads the other sites' fencing tokens: the other site's
+    /// PostgreSQL across the inter-DC line; none in a single datacenter.
+    pub(crate) fn fence_peers(&self, dc: Dc) -> Vec<String> {
+        if self.ctx.dc2_network.is_none() {
+            return Vec::new();
+        }
+        let line = self.ctx.container_name(LINE);
+        let port = match dc {
+            Dc::Dc1 => ports::DC2_POSTGRES_LINK,
+            Dc::Dc2 => ports::REPLICATION_LINK,
+        };
+        vec![format!("{line}:{port}")]
+    }
+
     /// A container outside every datacenter (the mock CTP front, the inter-DC line).
     pub(crate) fn outside(&self, service: Service, name: &str, network: &str) -> Role {
         Role {
@@ -192,6 +209,7 @@ impl Launch<'_> {
                 SocketAddr::new(ips[LINE], ports::FAULTPROXY_API)
             ),
             replication_link: REPLICATION_LINK.into(),
+            peer_link: DC2_POSTGRES_LINK.into(),
             replication: dr.replication,
         };
 
@@ -225,7 +243,16 @@ impl Launch<'_> {
             listen_port: ports::REPLICATION_LINK,
             upstream: format!("{}:{}", ctx.container_name("postgres"), ports::POSTGRES),
         };
-        proxies::create(&line.api, &[replication_link]).await?;
+        let dc2_postgres_link = Link {
+            name: DC2_POSTGRES_LINK.into(),
+            listen_port: ports::DC2_POSTGRES_LINK,
+            upstream: format!(
+                "{}:{}",
+                ctx.container_name(&Dc::Dc2.role_name("postgres")),
+                ports::POSTGRES
+            ),
+        };
+        proxies::create(&line.api, &[replication_link, dc2_postgres_link]).await?;
 
         self.wait_ready(&Dc::Dc2.role_name("postgres"), &probe_of(&dc2, "postgres")?)
             .await?;

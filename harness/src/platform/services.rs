@@ -28,6 +28,8 @@ pub(crate) mod ports {
     pub(crate) const CTP_MD_LINK: u16 = 51213;
     /// The inter-DC line's link to dc1's PostgreSQL (streaming replication of dc2's standby).
     pub(crate) const REPLICATION_LINK: u16 = 25432;
+    /// The inter-DC line's link to dc2's PostgreSQL (dc1's engine reads dc2's site fence).
+    pub(crate) const DC2_POSTGRES_LINK: u16 = 25433;
 }
 
 /// What every container of a run shares.

@@ -40,12 +40,11 @@ pub(crate) fn probe_for(endpoints: &Endpoints, role: &str) -> Option<Probe> {
         },
         "engine" => {
             let engine = endpoints.engine.as_ref()?;
-            let probe = match engine.role {
-                super::EngineRole::Active => "ready",
-                super::EngineRole::Standby => "startup",
-            };
-            Probe::Http {
-                url: format!("http://{}/{probe}", engine.http),
+            match engine.role {
+                super::EngineRole::Active => Probe::EngineSettled { http: engine.http },
+                super::EngineRole::Standby => Probe::Http {
+                    url: format!("http://{}/startup", engine.http),
+                },
             }
         }
         _ => return None,

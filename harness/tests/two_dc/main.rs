@@ -1,7 +1,8 @@
 //! Real-container tests of the two-datacenter topology: both sites start with their own
 //! networks, dc2's PostgreSQL streams from dc1's across the inter-DC line, `sync` holds each
 //! commit until dc2 has applied it while `async` does not, dc2's engine is a standby that takes
-//! no order, and nothing is left behind, also after a SIGINT mid-start. Needs the images
+//! no order until promoted, once dc2 is promoted dc1 acknowledges nothing (alive or restarted:
+//! the site fence), and nothing is left behind, also after a SIGINT mid-start. Needs the images
 //! (`cargo run -p harness -- images build`).
 //!
 //! The tests take turns ([`ONE_AT_A_TIME`]): a two-datacenter platform is twelve containers
@@ -10,6 +11,7 @@
 
 mod cleanup;
 mod datacenter_loss;
+mod fencing;
 mod replication;
 mod router;
 mod standby_site;

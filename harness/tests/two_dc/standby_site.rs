@@ -113,5 +113,7 @@ async fn two_sites_start_with_a_standby_engine_and_dc2_has_every_acknowledged_or
     super::replication::sync_holds_commits_while_the_line_is_cut(&platform).await;
     super::replication::a_slowed_line_slows_sync_commits(&platform).await;
     super::datacenter_loss::losing_dc2_holds_sync_commits_until_it_is_back(&platform).await;
+    super::fencing::after_dc2_is_promoted_dc1_acknowledges_nothing_isolated_or_restarted(&platform)
+        .await;
     super::shutdown_leaves_nothing(platform).await;
 }

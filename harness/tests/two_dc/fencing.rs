@@ -1,0 +1,259 @@
+//! The site fence: once dc2 is promoted, dc1 acknowledges nothing. First the split brain: dc1
+//! isolated (the line cut) but alive while dc2 is promoted, orders sent to both; under `sync`
+//! dc1's commits wait for a standby that is gone, and once the line is back its engine reads
+//! dc2's higher epoch and fences itself. Then dc1 lost and back with its old data: its engine
+//! reads the epoch before its first write and starts fenced. Orders go to both engines
+//! directly, not through the router, so nothing but the fence (and the synchronous standby)
+//! stops dc1 from acknowledging them; the exchange's record shows none of them.
+
+use std::time::{Duration, Instant};
+
+use contract::trading::v1::order_service_client::OrderServiceClient;
+use contract::trading::v1::{Offset, Side, SubmitOrderRequest};
+use harness::fault::{Fault, Nemesis};
+use harness::platform::{Dc, EngineEndpoint};
+use harness::Platform;
+use serde_json::Value;
+use tonic::Code;
+
+use super::connect;
+
+fn order(client_order_id: &str) -> SubmitOrderRequest {
+    SubmitOrderRequest {
+        client_order_id: client_order_id.into(),
+        account_id: "000001".into(),
+        instrument_id: "rb2410".into(),
+        side: Side::Buy as i32,
+        offset: Offset::Open as i32,
+        limit_price: 3600.0,
+        volume: 1,
+    }
+}
+
+async fn role(engine: &EngineEndpoint) -> Value {
+    reqwest::get(format!("http://{}/role", engine.http))
+        .await
+        .expect("the engine's /role answers")
+        .json()
+        .await
+        .expect("as JSON")
+}
+
+/// Polls `/role` until it names `want`; the last answer on timeout.
+async fn wait_role(engine: &EngineEndpoint, want: &str, within: Duration) -> Value {
+    let since = Instant::now();
+    loop {
+        let now = role(engine).await;
+        if now["role"] == want || since.elapsed() > within {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends `n` orders to `engine` directly, each given 3 s; the client ids acknowledged.
+async fn send_direct(engine: &EngineEndpoint, prefix: &str, n: usize) -> Vec<String> {
+    let mut client = OrderServiceClient::connect(format!("http://{}", engine.grpc))
+        .await
+        .expect("the engine's gRPC answers");
+    let mut acked = Vec::new();
+    for i in 0..n {
+        let cid = format!("{prefix}-{i}");
+        let sent = tokio::time::timeout(Duration::from_secs(3), client.submit_order(order(&cid)));
+        match sent.await {
+            Ok(Ok(_)) => acked.push(cid),
+            Ok(Err(status)) => assert_eq!(status.code(), Code::Unavailable, "{cid}: {status:?}"),
+            Err(_) => {}
+        }
+    }
+    acked
+}
+
+async fn exchange_record(platform: &Platform) -> Vec<Value> {
+    let ctp = &platform.datacenter(Dc::Dc1).unwrap().mock_ctp;
+    reqwest::Client::new()
+        .get(format!("{}/record/orders", ctp.admin))
+        .bearer_auth(&ctp.admin_token)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("the front's record answers")
+        .json()
+        .await
+        .expect("as JSON")
+}
+
+async fn exchange_orders(platform: &Platform) -> usize {
+    exchange_record(platform).await.len()
+}
+
+/// Asserts that every order the exchange received from index `from` on came from a CTP session
+/// of dc2's engine (as dc2's database records its orders' sessions).
+async fn only_dc2_reached_the_exchange(platform: &Platform, from: usize) {
+    let dc2 = connect(
+        &platform
+            .datacenter(Dc::Dc2)
+            .unwrap()
+            .postgres
+            .connection_string(false),
+    )
+    .await;
+    let sessions: Vec<i32> = dc2
+        .query(
+            "SELECT DISTINCT session_id FROM orders WHERE engine_id = 'dc2-engine-1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let record = exchange_record(platform).await;
+    for order in record.iter().skip(from) {
+        let session = order["session_id"].as_i64().unwrap_or(-1) as i32;
+        assert!(
+            sessions.contains(&session),
+            "the exchange received {order} from session {session}, not one of dc2's {sessions:?}"
+        );
+    }
+}
+
+/// Promotes dc2: its PostgreSQL, then its engine, which takes the next epoch and turns ready.
+async fn promote_dc2(platform: &Platform) -> EngineEndpoint {
+    let dc2 = platform.datacenter(Dc::Dc2).unwrap().clone();
+    let standby = connect(&dc2.postgres.connection_string(false)).await;
+    let promoted: bool = standby
+        .query_one("SELECT pg_promote(true, 60)", &[])
+        .await
+        .expect("pg_promote runs")
+        .get(0);
+    assert!(promoted, "dc2's PostgreSQL is promoted");
+    let engine = dc2.engine.clone().expect("dc2 has an engine");
+    let answer = reqwest::Client::new()
+        .post(format!("http://{}/admin/promote", engine.http))
+        .bearer_auth(&engine.admin_token)
+        .send()
+        .await
+        .expect("the promote route answers");
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let now = wait_role(&engine, "active", Duration::from_secs(60)).await;
+    assert_eq!(now["role"], "active", "dc2's engine is promoted: {now}");
+    assert_eq!(now["serving"]["site"], "dc2", "{now}");
+    let since = Instant::now();
+    while reqwest::get(format!("http://{}/ready", engine.http))
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        assert!(
+            since.elapsed() < Duration::from_secs(60),
+            "dc2's promoted engine never turned ready: {}",
+            role(&engine).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    engine
+}
+
+/// dc2 promoted while dc1 is isolated, then dc1 lost and back: dc1 acknowledges nothing
+/// either time, and dc2 serves throughout.
+pub async fn after_dc2_is_promoted_dc1_acknowledges_nothing_isolated_or_restarted(
+    platform: &Platform,
+) {
+    let dc1 = platform
+        .datacenter(Dc::Dc1)
+        .unwrap()
+        .engine
+        .clone()
+        .expect("dc1 has an engine");
+    let before = role(&dc1).await;
+    assert_eq!(before["role"], "active", "{before}");
+    assert_eq!(before["serving"]["site"], "dc1", "{before}");
+    let dc1_epoch = before["serving"]["epoch"].as_i64().expect("an epoch");
+
+    let mut nemesis = Nemesis::new(platform).readiness_timeout(super::READY);
+    let isolated = nemesis
+        .inject(&Fault::DatacenterIsolation { dc: Dc::Dc1 })
+        .await
+        .expect("dc1 is isolated");
+    let dc2 = promote_dc2(platform).await;
+    let dc2_epoch = role(&dc2).await["serving"]["epoch"].as_i64().unwrap();
+    assert!(dc2_epoch > dc1_epoch, "promotion takes a higher epoch");
+    let on_exchange = exchange_orders(platform).await;
+    let (from_dc1, from_dc2) = tokio::join!(
+        send_direct(&dc1, "isolated", 4),
+        send_direct(&dc2, "dc2-while-dc1-isolated", 4)
+    );
+    assert!(
+        from_dc1.is_empty(),
+        "isolated dc1 acknowledged {from_dc1:?} while dc2 was promoted (split brain)"
+    );
+    assert_eq!(from_dc2.len(), 4, "the promoted site serves: {from_dc2:?}");
+    let still = role(&dc1).await;
+    assert_eq!(
+        still["role"], "active",
+        "cut off, dc1 cannot read dc2's epoch: {still}"
+    );
+    nemesis.heal(isolated).await.expect("the line is back");
+    let fenced = wait_role(&dc1, "fenced", Duration::from_secs(10)).await;
+    assert_eq!(
+        fenced["role"], "fenced",
+        "the line back, dc1 reads dc2's epoch and fences itself: {fenced}"
+    );
+    assert_eq!(fenced["superseded_by"]["site"], "dc2", "{fenced}");
+    assert_eq!(fenced["superseded_by"]["epoch"], dc2_epoch, "{fenced}");
+    let acked = send_direct(&dc1, "fenced-alive", 5).await;
+    assert!(acked.is_empty(), "fenced dc1 acknowledged {acked:?}");
+    only_dc2_reached_the_exchange(platform, on_exchange).await;
+
+    let lost = nemesis
+        .inject(&Fault::DatacenterLoss { dc: Dc::Dc1 })
+        .await
+        .expect("dc1 is lost");
+    nemesis
+        .heal(lost)
+        .await
+        .expect("dc1 comes back (its engine settles fenced)");
+    let back = role(&dc1).await;
+    assert_eq!(
+        back["role"], "fenced",
+        "the old primary's engine starts fenced: {back}"
+    );
+    assert!(back["serving"].is_null(), "it never served: {back}");
+    let ready = reqwest::get(format!("http://{}/ready", dc1.http))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(ready, 503, "a fenced engine is never ready");
+
+    let on_exchange = exchange_orders(platform).await;
+    let acked = send_direct(&dc1, "fenced-restarted", 10).await;
+    assert!(
+        acked.is_empty(),
+        "the restarted old primary acknowledged {acked:?}"
+    );
+    let old = connect(
+        &platform
+            .datacenter(Dc::Dc1)
+            .unwrap()
+            .postgres
+            .connection_string(false),
+    )
+    .await;
+    let written: i64 = old
+        .query_one(
+            "SELECT count(*) FROM orders WHERE client_order_id LIKE 'fenced-%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(written, 0, "the old primary's database took none of them");
+    assert_eq!(
+        exchange_orders(platform).await,
+        on_exchange,
+        "the restarted old primary routed an order"
+    );
+    let served = send_direct(&dc2, "dc2-after-heal", 5).await;
+    assert_eq!(served.len(), 5, "dc2 serves on: {served:?}");
+}
