@@ -19,6 +19,8 @@ pub struct Defects {
     pub resend_without_idempotency: bool,
     /// Write no outbox rows for state changes made by exchange returns.
     pub skip_outbox: bool,
+    /// Never read the peers' fencing tokens: an old primary serves on after a failover.
+    pub ignore_fence: bool,
 }
 
 impl Defects {
@@ -30,6 +32,7 @@ impl Defects {
                 "drop-trade-return" => d.drop_trade_return = true,
                 "resend-without-idempotency" => d.resend_without_idempotency = true,
                 "skip-outbox" => d.skip_outbox = true,
+                "ignore-fence" => d.ignore_fence = true,
                 other => {
                     return Err(ConfigError::Invalid {
                         name: "ENGINE_DEFECTS",

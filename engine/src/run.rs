@@ -254,7 +254,8 @@ async fn take_fence(engine: &Engine, seed: Option<&str>) -> Result<Taken, Engine
     };
     let peers = fence::peers(&engine.cfg.fence_peer_urls).await;
     let promoting = engine.cfg.role == Role::Standby;
-    if !promoting {
+    // DEFECT (test only): an old primary that never looks at the peers serves on.
+    if !promoting && !engine.cfg.defects.ignore_fence {
         if let Some(by) = fence::superseded_by(&engine.cfg.site, own.as_ref(), &peers) {
             engine.fence_off(by);
             return Ok(Taken::Fenced);
@@ -281,6 +282,10 @@ async fn take_fence(engine: &Engine, seed: Option<&str>) -> Result<Taken, Engine
 /// Reads the peers' tokens (and this site's own, which a rebuild as a standby replaces) every
 /// [`fence::WATCH_INTERVAL`]; fences the engine at the first that supersedes it.
 async fn watch_fence(engine: Arc<Engine>) {
+    if engine.cfg.defects.ignore_fence {
+        tracing::warn!("DEFECT ignore-fence: the peers' fencing tokens are never read");
+        return;
+    }
     let Ok(mut own_pg) = Pg::new(&engine.cfg.database_url) else {
         return;
     };

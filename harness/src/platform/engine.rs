@@ -37,7 +37,7 @@ impl EngineRole {
 }
 
 /// How the engine runs: which CTP investor it trades, which test-only defects are switched on
-/// (`ack-before-durable`, `drop-trade-return`, `resend-without-idempotency`, `skip-outbox`),
+/// (`ack-before-durable`, `drop-trade-return`, `resend-without-idempotency`, `skip-outbox`, `ignore-fence`),
 /// the cpuset it is pinned to (default: the machine's last core) and its role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EngineSpec {

@@ -118,6 +118,15 @@ async fn only_dc2_reached_the_exchange(platform: &Platform, from: usize) {
     }
 }
 
+/// Both sites acknowledged orders after dc2's promotion: the split brain the fence prevents.
+fn split_brain(from_dc1: &[String], from_dc2: &[String]) -> Option<String> {
+    (!from_dc1.is_empty() && !from_dc2.is_empty()).then(|| {
+        format!(
+            "both sites acknowledged orders after dc2's promotion: dc1 {from_dc1:?}, dc2 {from_dc2:?}"
+        )
+    })
+}
+
 /// Promotes dc2: its PostgreSQL, then its engine, which takes the next epoch and turns ready.
 async fn promote_dc2(platform: &Platform) -> EngineEndpoint {
     let dc2 = platform.datacenter(Dc::Dc2).unwrap().clone();
@@ -184,9 +193,10 @@ pub async fn after_dc2_is_promoted_dc1_acknowledges_nothing_isolated_or_restarte
         send_direct(&dc1, "isolated", 4),
         send_direct(&dc2, "dc2-while-dc1-isolated", 4)
     );
+    assert_eq!(split_brain(&from_dc1, &from_dc2), None);
     assert!(
         from_dc1.is_empty(),
-        "isolated dc1 acknowledged {from_dc1:?} while dc2 was promoted (split brain)"
+        "isolated dc1 acknowledged {from_dc1:?}"
     );
     assert_eq!(from_dc2.len(), 4, "the promoted site serves: {from_dc2:?}");
     let still = role(&dc1).await;
@@ -256,4 +266,54 @@ pub async fn after_dc2_is_promoted_dc1_acknowledges_nothing_isolated_or_restarte
     );
     let served = send_direct(&dc2, "dc2-after-heal", 5).await;
     assert_eq!(served.len(), 5, "dc2 serves on: {served:?}");
+}
+
+/// Under `async` no synchronous standby holds dc1's commits: the fence alone stops it. A
+/// healthy dc1 reads dc2's epoch within a second of the promotion and refuses what it is sent;
+/// dc1's engine with the `ignore-fence` defect acknowledges beside dc2, and the same judgement
+/// calls it a split brain.
+#[rstest::rstest]
+#[case::healthy(&[], false)]
+#[case::ignoring_the_fence(&["ignore-fence"], true)]
+#[tokio::test(flavor = "multi_thread")]
+async fn under_async_only_the_fence_keeps_the_old_primary_from_acknowledging(
+    #[case] defects: &[&str],
+    #[case] split: bool,
+) {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let spec = harness::platform::EngineSpec {
+        defects: defects.iter().map(|d| d.to_string()).collect(),
+        ..Default::default()
+    };
+    let platform = super::start(
+        harness::Topology::two_dc()
+            .with_engine_spec(spec)
+            .with_replication(harness::platform::Replication::Async),
+    )
+    .await;
+    let dc1 = platform
+        .datacenter(Dc::Dc1)
+        .unwrap()
+        .engine
+        .clone()
+        .unwrap();
+    let dc2 = promote_dc2(&platform).await;
+    // Three of a healthy engine's fence reads.
+    tokio::time::sleep(3 * Duration::from_secs(1)).await;
+    let (from_dc1, from_dc2) = tokio::join!(
+        send_direct(&dc1, "old-primary", 4),
+        send_direct(&dc2, "new-primary", 4)
+    );
+    let verdict = split_brain(&from_dc1, &from_dc2);
+    eprintln!("defects {defects:?}: {verdict:?}");
+    assert_eq!(from_dc2.len(), 4, "the promoted site serves: {from_dc2:?}");
+    assert_eq!(
+        verdict.is_some(),
+        split,
+        "dc1 acknowledged {from_dc1:?}, dc2 {from_dc2:?}"
+    );
+    let dc1_role = role(&dc1).await;
+    let want = if split { "active" } else { "fenced" };
+    assert_eq!(dc1_role["role"], want, "{dc1_role}");
+    super::shutdown_leaves_nothing(platform).await;
 }
