@@ -228,9 +228,8 @@ impl Context {
     /// The roles of datacenter `dc`'s containers, in kill order (the engine first, its fault
     /// proxy last), so that a heal in reverse order starts each before what depends on it.
     pub(crate) fn roles_in(&self, dc: Dc) -> Vec<String> {
-        ["engine", "kafka", "redis", "postgres", "faultproxy"]
+        crate::platform::site_roles(dc)
             .into_iter()
-            .map(|service| Role::new(dc, service_of(service)).container_role())
             .filter(|role| self.containers.contains_key(role))
             .collect()
     }
@@ -263,13 +262,6 @@ impl Context {
                 .await?,
         )
     }
-}
-
-fn service_of(name: &str) -> crate::Service {
-    crate::Service::ALL
-        .into_iter()
-        .find(|s| s.name() == name)
-        .expect("a service of the platform")
 }
 
 fn http_client() -> reqwest::Client {

@@ -123,7 +123,7 @@ impl Schedule {
             for (j, b) in self.steps.iter().enumerate().skip(i + 1) {
                 let overlap = a.at_ms < b.at_ms + b.duration_ms.max(1)
                     && b.at_ms < a.at_ms + a.duration_ms.max(1);
-                let services = |f: &Fault| -> Vec<String> { services_of(f) };
+                let services = |f: &Fault| -> Vec<String> { services_of(f, catalogue) };
                 let shared = services(&a.fault)
                     .into_iter()
                     .find(|s| services(&b.fault).contains(s));
@@ -182,14 +182,29 @@ const INJECT: u8 = 1;
 const HEAL_AT_ONCE: u8 = 2;
 
 /// The services a process or partition fault acts on.
-fn services_of(fault: &Fault) -> Vec<String> {
+/// The container roles a fault acts on: a typed role (`dc2/engine`) by its container role
+/// (`dc2-engine`), a datacenter loss by every service of that datacenter.
+fn services_of(fault: &Fault, catalogue: &Catalogue) -> Vec<String> {
+    let role = |service: &str| {
+        service
+            .parse::<crate::platform::Role>()
+            .map(crate::platform::Role::container_role)
+            .unwrap_or_else(|_| service.to_string())
+    };
     match fault {
         Fault::Kill { service }
         | Fault::Stop { service, .. }
         | Fault::Pause { service }
         | Fault::Restart { service, .. }
-        | Fault::Partition { service } => vec![service.clone()],
-        Fault::All { faults, .. } => faults.iter().flat_map(services_of).collect(),
+        | Fault::Partition { service } => vec![role(service)],
+        Fault::DatacenterLoss { dc } => crate::platform::site_roles(*dc)
+            .into_iter()
+            .filter(|r| catalogue.services.contains(r))
+            .collect(),
+        Fault::All { faults, .. } => faults
+            .iter()
+            .flat_map(|f| services_of(f, catalogue))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -348,5 +363,76 @@ mod tests {
             link: "mysql".into(),
         };
         assert!(chain(&schedule.validate(&catalogue, None).unwrap_err()).contains("mysql"));
+    }
+
+    #[rstest::rstest]
+    #[case::kill_inside_a_lost_datacenter(
+        Fault::DatacenterLoss { dc: crate::platform::Dc::Dc2 },
+        Fault::Kill { service: "dc2-engine".into() },
+        Some("dc2-engine")
+    )]
+    #[case::typed_role_inside_a_lost_datacenter(
+        Fault::DatacenterLoss { dc: crate::platform::Dc::Dc1 },
+        Fault::Pause { service: "dc1/postgres".into() },
+        Some("postgres")
+    )]
+    #[case::typed_and_plain_names_of_one_role(
+        Fault::Kill { service: "dc1/engine".into() },
+        Fault::Partition { service: "engine".into() },
+        Some("engine")
+    )]
+    #[case::the_other_datacenter(
+        Fault::DatacenterLoss { dc: crate::platform::Dc::Dc1 },
+        Fault::Kill { service: "dc2/engine".into() },
+        None
+    )]
+    #[case::the_exchange_outside_both(
+        Fault::DatacenterLoss { dc: crate::platform::Dc::Dc2 },
+        Fault::Kill { service: "mock-ctp".into() },
+        None
+    )]
+    fn overlaps_across_datacenter_faults_are_found(
+        #[case] first: Fault,
+        #[case] second: Fault,
+        #[case] shared: Option<&str>,
+    ) {
+        let catalogue = Catalogue {
+            links: vec!["postgres".into(), "postgres-replication".into()],
+            services: [
+                "postgres",
+                "engine",
+                "mock-ctp",
+                "interdc",
+                "dc2-postgres",
+                "dc2-engine",
+            ]
+            .map(String::from)
+            .to_vec(),
+        };
+        let schedule = Schedule {
+            steps: vec![
+                Step {
+                    at_ms: 0,
+                    duration_ms: 2000,
+                    fault: first,
+                },
+                Step {
+                    at_ms: 1000,
+                    duration_ms: 500,
+                    fault: second,
+                },
+            ],
+        };
+        let verdict = schedule.validate(&catalogue, None);
+        match shared {
+            Some(role) => {
+                let message = chain(&verdict.unwrap_err());
+                assert!(
+                    message.contains("step 1") && message.contains(&format!("service {role}")),
+                    "{message}"
+                );
+            }
+            None => assert!(verdict.is_ok(), "{verdict:?}"),
+        }
     }
 }

@@ -77,6 +77,21 @@ pub struct Role {
     pub service: Service,
 }
 
+/// The container roles of every service a datacenter runs (its fault proxy, PostgreSQL,
+/// Redis, Kafka and engine), whether or not a platform started them all.
+pub(crate) fn site_roles(dc: Dc) -> Vec<String> {
+    [
+        Service::Engine,
+        Service::Kafka,
+        Service::Redis,
+        Service::Postgres,
+        Service::FaultProxy,
+    ]
+    .into_iter()
+    .map(|service| Role::new(dc, service).container_role())
+    .collect()
+}
+
 impl Role {
     pub fn new(dc: Dc, service: Service) -> Self {
         Self { dc, service }

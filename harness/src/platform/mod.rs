@@ -24,6 +24,7 @@ pub(crate) mod targets;
 mod topology;
 
 pub use builder::PlatformBuilder;
+pub(crate) use datacenter::site_roles;
 pub use datacenter::{Dc, Replication, Role};
 pub use endpoints::{
     Endpoint, Endpoints, EngineEndpoint, LineEndpoint, MockCtpEndpoint, PostgresEndpoint,
