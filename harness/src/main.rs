@@ -60,6 +60,9 @@ enum Command {
         /// `async`.
         #[arg(long, default_value = "sync", value_parser = parse_replication)]
         replication: Replication,
+        /// The inter-DC line's delay each way in ms (two-dc only); 0 for neighbouring sites.
+        #[arg(long, default_value_t = harness::platform::DEFAULT_LINE_LATENCY_MS)]
+        line_latency_ms: u32,
         /// Also start a PostgreSQL streaming standby (single-dc only).
         #[arg(long)]
         standby: bool,
@@ -297,6 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             topology: shape,
             replication,
+            line_latency_ms,
             standby,
             no_engine,
             defects,
@@ -317,7 +321,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 TopologyArg::SingleDc => Topology::single_dc(),
                 TopologyArg::TwoDc => Topology::two_dc()
                     .without_engines()
-                    .with_replication(replication),
+                    .with_replication(replication)
+                    .with_line_latency_ms(line_latency_ms),
             };
             if standby {
                 topology = topology.with_postgres_standby();

@@ -141,4 +141,6 @@ pub struct LineEndpoint {
     pub peer_link: String,
     /// How dc1's PostgreSQL replicates to dc2's.
     pub replication: Replication,
+    /// The line's own delay each way in ms (a latency toxic on each of its links, both ways).
+    pub latency_ms: u32,
 }

@@ -32,3 +32,33 @@ pub(crate) async fn create(api: &str, links: &[Link]) -> Result<()> {
     }
     Ok(())
 }
+
+/// Delays both directions of `link` by `ms` (the inter-DC line's distance), with toxics
+/// named `base-latency-*` that no fault's heal removes.
+pub(crate) async fn base_latency(api: &str, link: &str, ms: u32) -> Result<()> {
+    use noxious_client::{StreamDirection, Toxic, ToxicKind};
+    let client = noxious_client::Client::new(api);
+    let proxy = client.proxy(link).await.map_err(|e| Error::Proxy {
+        action: format!("reading link {link}"),
+        source: Box::new(e),
+    })?;
+    for (direction, name) in [
+        (StreamDirection::Upstream, "base-latency-up"),
+        (StreamDirection::Downstream, "base-latency-down"),
+    ] {
+        let toxic = Toxic {
+            kind: ToxicKind::Latency {
+                latency: u64::from(ms),
+                jitter: 0,
+            },
+            name: name.into(),
+            toxicity: 1.0,
+            direction,
+        };
+        proxy.add_toxic(&toxic).await.map_err(|e| Error::Proxy {
+            action: format!("delaying link {link} by {ms} ms"),
+            source: Box::new(e),
+        })?;
+    }
+    Ok(())
+}

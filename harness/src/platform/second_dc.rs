@@ -211,6 +211,7 @@ impl Launch<'_> {
             replication_link: REPLICATION_LINK.into(),
             peer_link: DC2_POSTGRES_LINK.into(),
             replication: dr.replication,
+            latency_ms: dr.line_latency_ms,
         };
 
         let mut probes = vec![
@@ -253,6 +254,11 @@ impl Launch<'_> {
             ),
         };
         proxies::create(&line.api, &[replication_link, dc2_postgres_link]).await?;
+        if dr.line_latency_ms > 0 {
+            for link in [REPLICATION_LINK, DC2_POSTGRES_LINK] {
+                proxies::base_latency(&line.api, link, dr.line_latency_ms).await?;
+            }
+        }
 
         self.wait_ready(&Dc::Dc2.role_name("postgres"), &probe_of(&dc2, "postgres")?)
             .await?;

@@ -21,7 +21,13 @@ pub(crate) struct SecondDc {
     pub replication: Replication,
     /// The dc2 engine, a standby of the dc1 one (same investor, its own `ENGINE_ID`).
     pub engine: Option<EngineSpec>,
+    /// The line's own delay each way, in ms: the distance between the sites.
+    pub line_latency_ms: u32,
 }
+
+/// The inter-DC line's delay each way by default: the operations reference wants the sites
+/// under 10 ms apart; 5 ms each way is a line well inside that budget.
+pub const DEFAULT_LINE_LATENCY_MS: u32 = 5;
 
 impl Topology {
     /// One datacenter: postgres, redis, kafka and the fault proxy on one network.
@@ -38,6 +44,7 @@ impl Topology {
             second_dc: Some(SecondDc {
                 replication: Replication::default(),
                 engine: Some(standby_of(&EngineSpec::default())),
+                line_latency_ms: DEFAULT_LINE_LATENCY_MS,
             }),
         }
     }
@@ -70,6 +77,15 @@ impl Topology {
         self.engine = None;
         if let Some(dr) = &mut self.second_dc {
             dr.engine = None;
+        }
+        self
+    }
+
+    /// The inter-DC line's delay each way in ms (two-datacenter topologies; ignored by one);
+    /// 0 makes the sites neighbours.
+    pub fn with_line_latency_ms(mut self, ms: u32) -> Self {
+        if let Some(dr) = &mut self.second_dc {
+            dr.line_latency_ms = ms;
         }
         self
     }

@@ -206,6 +206,12 @@ pub async fn a_slowed_line_slows_sync_commits(platform: &Platform) {
     nemesis.heal(injected).await.expect("the line heals");
     let after = median_commit(&primary, 300).await;
     eprintln!("sync commit median: before {before:?}, line +60 ms {during:?}, healed {after:?}");
+    let line_rtt = 2 * Duration::from_millis(platform.line().unwrap().latency_ms.into());
+    assert!(
+        before >= line_rtt && after >= line_rtt,
+        "a sync commit ({before:?}, healed {after:?}) waits at least for the line's own round \
+         trip ({line_rtt:?})"
+    );
     assert!(
         during >= Duration::from_millis(60),
         "a commit waited {during:?} with the WAL 60 ms late to dc2"
