@@ -1,20 +1,15 @@
 //! Chaos finds real defects: with one of the engine's test-only defects switched on, a bounded
 //! chaos run (at most a few cases, drawn from a fixed seed so the hunt is the same on every
 //! run) fails, and the failing check is the one the defect breaks. Each defect gets a platform
-//! of its own, since the defect is in the engine's environment.
-
-use std::sync::Mutex;
+//! of its own, since the defect is in the engine's environment, and each hunt takes the whole
+//! machine (`.config/nextest.toml`).
 
 use harness::chaos::{ChaosKind, FaultMix};
 use scenarios::chaos::{check_property, PropertyFailure, PropertyOptions};
 
-/// One platform at a time on a 2-core machine.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
 /// Hunts `defect` with `mix` for at most `cases` cases; the minimal failing case must be
 /// judged invalid by `check`.
 fn hunt(defect: &str, mix: FaultMix, cases: u32, check: &str) {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut opts = PropertyOptions::from_env(file!()).expect("the CHAOS_* settings");
     opts.defects = vec![defect.to_owned()];
     opts.mix = mix;

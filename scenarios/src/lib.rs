@@ -23,10 +23,27 @@ use cucumber::World as _;
 /// `target_dir` for the test command to repeat at the end of its log.
 pub async fn run_features(path: &str, target_dir: &std::path::Path) -> bool {
     use cucumber::writer::Stats as _;
+    use cucumber::WriterExt as _;
 
     let recap = Recap::default();
     let in_hook = recap.clone();
+    let junit_path = target_dir.join("nextest/integration/features.xml");
+    let junit = std::fs::create_dir_all(target_dir.join("nextest/integration"))
+        .and_then(|()| std::fs::File::create(&junit_path));
+    let junit = match junit {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("features: cannot write {}: {e}", junit_path.display());
+            return false;
+        }
+    };
     let writer = TradingWorld::cucumber()
+        .with_writer(
+            cucumber::writer::Basic::raw(std::io::stdout(), cucumber::writer::Coloring::Auto, 0)
+                .summarized()
+                .tee::<TradingWorld, _>(cucumber::writer::JUnit::for_tee(junit, 0))
+                .normalized(),
+        )
         .max_concurrent_scenarios(1)
         .fail_on_skipped()
         .before(|feature, _rule, scenario, world| {

@@ -45,6 +45,8 @@ async fn run_async(feature: &str) -> (bool, usize, usize, String) {
                 .summarized(),
         )
         .fail_on_skipped()
+        // The test runner's own arguments (nextest's `--exact`) are not cucumber's.
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .run(&path)
         .await;
     let text = std::fs::read_to_string(&out).unwrap();

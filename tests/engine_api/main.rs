@@ -9,7 +9,7 @@
 //! RAM); its scenarios run in sequence, the graceful shutdown last because it stops the engine,
 //! and a failing scenario does not hide the others: the test fails listing every failure. The
 //! graceful shutdown, the standby and the malformed environment need engines of their own.
-//! The tests take turns ([`ONE_AT_A_TIME`]): four platforms starting at once on two cores
+//! Each test takes the whole machine (`.config/nextest.toml`): four platforms starting at once on two cores
 //! once kept Kafka from being ready within a test's limit, and the shutdown's 30 s budget
 //! must not be spent waiting for the other tests' containers.
 //!
@@ -30,9 +30,6 @@ use harness::{Platform, Topology};
 /// The investor of the active engine's platform (fixtures: max order volume 100, max
 /// position 500, price band 3 %).
 pub const INVESTOR: &str = "000001";
-
-/// Held by each test for its whole run: one platform of this binary at a time.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Runs each scenario, collecting failures instead of stopping at the first.
 macro_rules! scenarios {
@@ -65,7 +62,6 @@ async fn active() -> (Platform, support::Env) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_active_engine_honours_its_contract() {
-    let _turn = ONE_AT_A_TIME.lock().await;
     let (platform, env) = active().await;
     let mut failures = Vec::new();
     scenarios!(
@@ -88,7 +84,6 @@ async fn the_active_engine_honours_its_contract() {
 /// (a library destructor) with its connections open, so in-flight submissions got no reply.
 #[tokio::test(flavor = "multi_thread")]
 async fn graceful_shutdown_under_load_drains_within_30_s() {
-    let _turn = ONE_AT_A_TIME.lock().await;
     let (platform, env) = active().await;
     let mut failures = Vec::new();
     scenarios!(
@@ -101,7 +96,6 @@ async fn graceful_shutdown_under_load_drains_within_30_s() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_standby_refuses_orders_and_is_not_ready_until_promoted() {
-    let _turn = ONE_AT_A_TIME.lock().await;
     let mut failures = Vec::new();
     scenarios!(failures, standby::refuses_until_promoted());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -109,7 +103,6 @@ async fn a_standby_refuses_orders_and_is_not_ready_until_promoted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_environment_stops_the_engine_naming_the_variable() {
-    let _turn = ONE_AT_A_TIME.lock().await;
     let mut failures = Vec::new();
     scenarios!(failures, lifecycle::malformed_environment_is_named());
     assert!(failures.is_empty(), "{}", failures.join("\n"));

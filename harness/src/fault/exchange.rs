@@ -48,8 +48,38 @@ async fn call(
     serde_json::from_str(&text).map_err(|_| error(format!("not JSON: {text}"), None))
 }
 
+/// How many times a heal's call (or a read of the faults) is sent when no answer comes back.
+const IDEMPOTENT_ATTEMPTS: u32 = 3;
+
+/// [`call`] for a request that may be sent again (a heal sets a fault back to its cleared
+/// value; a read changes nothing): one lost answer does not fail the heal. Seen once: the
+/// machine stalled about 45 s in a chaos case, the heal's only request timed out on resuming,
+/// and the case was judged unknown with the front healthy.
+async fn call_idempotent(
+    ctx: &Context,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value> {
+    let mut attempt = 1;
+    loop {
+        match call(ctx, method.clone(), path, body).await {
+            Err(FaultError::Exchange {
+                action,
+                message,
+                source: Some(source),
+            }) if attempt < IDEMPOTENT_ATTEMPTS && message == "no answer" => {
+                tracing::warn!(%action, attempt, error = %source, "no answer from the mock CTP front's admin API; sending again");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn faults(ctx: &Context) -> Result<Value> {
-    call(ctx, reqwest::Method::GET, "/faults", None).await
+    call_idempotent(ctx, reqwest::Method::GET, "/faults", None).await
 }
 
 /// The route, body, and the `GET /faults` field and value that show the fault set.
@@ -213,7 +243,7 @@ pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
     else {
         return Ok(());
     };
-    call(
+    call_idempotent(
         ctx,
         reqwest::Method::POST,
         &format!("/faults/{route}"),

@@ -32,7 +32,6 @@ fn run_of(line: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_in_the_middle_of_a_two_datacenter_start_leaves_nothing() {
-    let _turn = super::ONE_AT_A_TIME.lock().await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args([
             "up",

@@ -280,7 +280,6 @@ async fn under_async_only_the_fence_keeps_the_old_primary_from_acknowledging(
     #[case] defects: &[&str],
     #[case] split: bool,
 ) {
-    let _turn = super::ONE_AT_A_TIME.lock().await;
     let spec = harness::platform::EngineSpec {
         defects: defects.iter().map(|d| d.to_string()).collect(),
         ..Default::default()

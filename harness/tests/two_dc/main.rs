@@ -5,9 +5,10 @@
 //! the site fence), and nothing is left behind, also after a SIGINT mid-start. Needs the images
 //! (`cargo run -p harness -- images build`).
 //!
-//! The tests take turns ([`ONE_AT_A_TIME`]): a two-datacenter platform is twelve containers
-//! with two Kafka brokers, and two of them starting at once on two cores would measure the
-//! machine, not the platform.
+//! Each test takes the whole machine (`.config/nextest.toml`; run it with `cargo nextest run`
+//! or `scripts/stage integration`): a two-datacenter platform is twelve containers with two
+//! Kafka brokers, and two of them starting at once on two cores would measure the machine, not
+//! the platform.
 
 mod cleanup;
 mod datacenter_loss;
@@ -20,9 +21,6 @@ use std::time::Duration;
 
 use harness::platform::resources_of_run;
 use harness::{Platform, Topology};
-
-/// Held by each test for its whole run: one platform of this binary at a time.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Two Kafka brokers and a base backup start on two cores: more than one site's 60 s.
 const READY: Duration = Duration::from_secs(120);

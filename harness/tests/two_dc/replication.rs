@@ -96,7 +96,6 @@ pub async fn sync_holds_commits_while_the_line_is_cut(platform: &Platform) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn async_replication_commits_at_once_and_dc2_catches_up_after_the_line_heals() {
-    let _turn = super::ONE_AT_A_TIME.lock().await;
     let platform = super::start(
         Topology::two_dc()
             .without_engines()

@@ -31,7 +31,6 @@ async fn grpc(engine: &EngineEndpoint) -> OrderServiceClient<tonic::transport::C
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_sites_start_with_a_standby_engine_and_dc2_has_every_acknowledged_order() {
-    let _turn = super::ONE_AT_A_TIME.lock().await;
     let platform = super::start(Topology::two_dc()).await;
     let dc1 = platform.datacenter(Dc::Dc1).unwrap().clone();
     let dc2 = platform.datacenter(Dc::Dc2).unwrap().clone();
