@@ -8,8 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use contract::trading::v1::order_service_client::OrderServiceClient;
-use contract::trading::v1::{Offset, Side, SubmitOrderRequest};
 use harness::fault::{Fault, Nemesis};
 use harness::platform::{Dc, EngineEndpoint};
 use harness::Platform;
@@ -17,17 +15,18 @@ use serde_json::Value;
 use tonic::Code;
 
 use super::connect;
+use super::standby_site::{grpc, order};
 
-fn order(client_order_id: &str) -> SubmitOrderRequest {
-    SubmitOrderRequest {
-        client_order_id: client_order_id.into(),
-        account_id: "000001".into(),
-        instrument_id: "rb2410".into(),
-        side: Side::Buy as i32,
-        offset: Offset::Open as i32,
-        limit_price: 3600.0,
-        volume: 1,
-    }
+/// A client of datacenter `dc`'s PostgreSQL.
+async fn site_db(platform: &Platform, dc: Dc) -> tokio_postgres::Client {
+    connect(
+        &platform
+            .datacenter(dc)
+            .unwrap()
+            .postgres
+            .connection_string(false),
+    )
+    .await
 }
 
 async fn role(engine: &EngineEndpoint) -> Value {
@@ -53,9 +52,7 @@ async fn wait_role(engine: &EngineEndpoint, want: &str, within: Duration) -> Val
 
 /// Sends `n` orders to `engine` directly, each given 3 s; the client ids acknowledged.
 async fn send_direct(engine: &EngineEndpoint, prefix: &str, n: usize) -> Vec<String> {
-    let mut client = OrderServiceClient::connect(format!("http://{}", engine.grpc))
-        .await
-        .expect("the engine's gRPC answers");
+    let mut client = grpc(engine).await;
     let mut acked = Vec::new();
     for i in 0..n {
         let cid = format!("{prefix}-{i}");
@@ -90,14 +87,7 @@ async fn exchange_orders(platform: &Platform) -> usize {
 /// Asserts that every order the exchange received from index `from` on came from a CTP session
 /// of dc2's engine (as dc2's database records its orders' sessions).
 async fn only_dc2_reached_the_exchange(platform: &Platform, from: usize) {
-    let dc2 = connect(
-        &platform
-            .datacenter(Dc::Dc2)
-            .unwrap()
-            .postgres
-            .connection_string(false),
-    )
-    .await;
+    let dc2 = site_db(platform, Dc::Dc2).await;
     let sessions: Vec<i32> = dc2
         .query(
             "SELECT DISTINCT session_id FROM orders WHERE engine_id = 'dc2-engine-1'",
@@ -242,14 +232,7 @@ pub async fn after_dc2_is_promoted_dc1_acknowledges_nothing_isolated_or_restarte
         acked.is_empty(),
         "the restarted old primary acknowledged {acked:?}"
     );
-    let old = connect(
-        &platform
-            .datacenter(Dc::Dc1)
-            .unwrap()
-            .postgres
-            .connection_string(false),
-    )
-    .await;
+    let old = site_db(platform, Dc::Dc1).await;
     let written: i64 = old
         .query_one(
             "SELECT count(*) FROM orders WHERE client_order_id LIKE 'fenced-%'",

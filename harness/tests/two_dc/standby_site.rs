@@ -11,7 +11,8 @@ use tonic::Code;
 
 use super::connect;
 
-fn order(client_order_id: &str) -> SubmitOrderRequest {
+/// A one-lot buy of rb2410 at 3600 for investor 000001.
+pub(super) fn order(client_order_id: &str) -> SubmitOrderRequest {
     SubmitOrderRequest {
         client_order_id: client_order_id.into(),
         account_id: "000001".into(),
@@ -23,7 +24,7 @@ fn order(client_order_id: &str) -> SubmitOrderRequest {
     }
 }
 
-async fn grpc(engine: &EngineEndpoint) -> OrderServiceClient<tonic::transport::Channel> {
+pub(super) async fn grpc(engine: &EngineEndpoint) -> OrderServiceClient<tonic::transport::Channel> {
     OrderServiceClient::connect(format!("http://{}", engine.grpc))
         .await
         .expect("the engine's gRPC answers")
