@@ -34,6 +34,8 @@ const ID_BLOCK: i64 = 1000;
 pub struct Admission {
     pub rec: OrderRec,
     pub done: watch::Sender<AckResult>,
+    /// When it was handed to the committer.
+    pub queued: Instant,
 }
 
 struct Ids {
@@ -73,6 +75,10 @@ pub async fn run(engine: Arc<Engine>, mut rx: mpsc::Receiver<Admission>, mut pg:
 }
 
 async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Vec<Admission>) {
+    let taken = Instant::now();
+    for a in &batch {
+        engine.metrics.order_queue.observe(taken - a.queued);
+    }
     for a in &mut batch {
         loop {
             match crate::db::timed("allocate order ids", ids.take(pg)).await {
@@ -110,7 +116,7 @@ async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Ve
     if engine.cfg.defects.ack_before_durable {
         // DEFECT (test only): acknowledge and route before the commit; a crash now loses
         // acknowledged orders.
-        publish(engine, &batch);
+        publish(engine, &batch, taken);
     }
     let mut attempt = 0u32;
     let t0 = Instant::now();
@@ -136,7 +142,7 @@ async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Ve
                         if let Some(why) = engine.fenced_now() {
                             refuse(engine, ok, &why);
                         } else if !engine.cfg.defects.ack_before_durable {
-                            publish(engine, &ok);
+                            publish(engine, &ok, taken);
                         }
                         batch = rest;
                     }
@@ -157,7 +163,7 @@ async fn commit_batch(engine: &Engine, pg: &mut Pg, ids: &mut Ids, mut batch: Ve
         return;
     }
     if !engine.cfg.defects.ack_before_durable {
-        publish(engine, &batch);
+        publish(engine, &batch, taken);
     }
     engine.outbox_notify.notify_one();
 }
@@ -282,7 +288,7 @@ const INSERT_BATCH: &str = "WITH acc AS ( \
      AS t(id, cid, acct, inst, exch, side, off, price, vol, fid, sid, oref, frozen, ts, day)";
 
 /// Records committed orders in the book, acknowledges and routes them.
-fn publish(engine: &Engine, batch: &[Admission]) {
+fn publish(engine: &Engine, batch: &[Admission], taken: Instant) {
     {
         let mut book = engine.book();
         let mut pending = engine.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -292,8 +298,10 @@ fn publish(engine: &Engine, batch: &[Admission]) {
             pending.remove(&a.rec.client_order_id);
         }
     }
+    let committed = Instant::now();
     for a in batch {
-        let _ = a.done.send(Some(Ok(a.rec.order_id)));
+        engine.metrics.order_batch.observe(committed - taken);
+        let _ = a.done.send(Some(Ok((a.rec.order_id, committed))));
         let _ = engine.route_tx.send(a.rec.order_id);
         let _ = engine.updates.send(pb::Update {
             kind: Some(pb::update::Kind::Order(order_pb(&a.rec))),

@@ -22,7 +22,8 @@ use crate::refusal::Refusal;
 use crate::{risk, validate};
 
 /// The outcome of a commit, as pending duplicates wait for it: the order id or a refusal.
-pub type AckResult = Option<Result<i64, Refusal>>;
+/// An order's commit outcome: its id and when it was committed, or why it was not.
+pub type AckResult = Option<Result<(i64, Instant), Refusal>>;
 
 /// The fencing tokens an engine knows: the one it serves under, and the one that fenced it.
 #[derive(Debug, Default, Clone)]
@@ -192,7 +193,7 @@ impl Engine {
     pub async fn submit(&self, req: &pb::SubmitOrderRequest) -> Result<(pb::Order, bool), Refusal> {
         let t0 = Instant::now();
         self.inflight.fetch_add(1, SeqCst);
-        let r = self.admit(req).await;
+        let r = self.admit(req, t0).await;
         self.inflight.fetch_sub(1, SeqCst);
         match &r {
             Ok((_, false)) => {
@@ -207,7 +208,11 @@ impl Engine {
         r
     }
 
-    async fn admit(&self, req: &pb::SubmitOrderRequest) -> Result<(pb::Order, bool), Refusal> {
+    async fn admit(
+        &self,
+        req: &pb::SubmitOrderRequest,
+        t0: Instant,
+    ) -> Result<(pb::Order, bool), Refusal> {
         let v = validate::order(req)?;
         if let Some(o) = self.original(&v.client_order_id).await? {
             return Ok((o, true));
@@ -222,11 +227,15 @@ impl Engine {
                 .map(|o| (o, true))
                 .ok_or_else(|| Refusal::Internal("duplicate vanished".into()));
         };
+        self.metrics.order_admission.observe(t0.elapsed());
         if self.commit_tx.send(admission).await.is_err() {
             return Err(Refusal::Unavailable("engine is shutting down".into()));
         }
         match self.wait(rx).await {
-            Ok(id) => Ok((self.order_by_id(id)?, false)),
+            Ok((id, committed)) => {
+                self.metrics.order_reply.observe(committed.elapsed());
+                Ok((self.order_by_id(id)?, false))
+            }
             Err(e) => {
                 tracing::warn!(client_order_id = %cid, error = %e, "order not committed");
                 Err(e)
@@ -333,11 +342,12 @@ impl Engine {
                     sent: false,
                 },
                 done: tx,
+                queued: Instant::now(),
             }))
         }
     }
 
-    async fn wait(&self, mut rx: watch::Receiver<AckResult>) -> Result<i64, Refusal> {
+    async fn wait(&self, mut rx: watch::Receiver<AckResult>) -> Result<(i64, Instant), Refusal> {
         loop {
             if let Some(r) = rx.borrow_and_update().clone() {
                 return r;
@@ -363,7 +373,7 @@ impl Engine {
                 None => return Ok(None),
             }
         };
-        let id = self.wait(rx).await?;
+        let (id, _) = self.wait(rx).await?;
         self.order_by_id(id).map(Some)
     }
 

@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Bucket upper bounds in nanoseconds: 1 µs to 60 s (a return held up by a frozen engine or
-/// a slow database takes seconds, and a budget of seconds must be judgeable), finer around
-/// the 10 ms trade-return budget.
-const BOUNDS_NS: [u64; 26] = [
+/// a slow database takes seconds, and a budget of seconds must be judgeable), in steps of
+/// 100 µs to 250 µs between 100 µs and 2 ms (the order budget's P99 < 2 ms must be readable
+/// from the buckets, and a stage of the order's path is a few hundred µs), finer around the
+/// 10 ms trade-return budget.
+const BOUNDS_NS: [u64; 38] = [
     1_000,
     2_500,
     5_000,
@@ -17,10 +19,22 @@ const BOUNDS_NS: [u64; 26] = [
     25_000,
     50_000,
     100_000,
-    250_000,
+    200_000,
+    300_000,
+    400_000,
     500_000,
+    600_000,
+    700_000,
+    800_000,
+    900_000,
     1_000_000,
+    1_250_000,
+    1_500_000,
+    1_750_000,
     2_000_000,
+    2_500_000,
+    3_000_000,
+    4_000_000,
     5_000_000,
     7_500_000,
     10_000_000,
@@ -39,11 +53,21 @@ const BOUNDS_NS: [u64; 26] = [
 ];
 
 /// A cumulative histogram in nanoseconds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Histogram {
     buckets: [AtomicU64; BOUNDS_NS.len()],
     count: AtomicU64,
     sum_ns: AtomicU64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self {
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: AtomicU64::new(0),
+            sum_ns: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Histogram {
@@ -86,6 +110,15 @@ pub struct Metrics {
     /// One group commit of admitted orders (the statement's round trip and the fsync): the
     /// part of the order latency spent in PostgreSQL.
     pub order_commit: Histogram,
+    /// Order request received → handed to the committer (validation, the duplicate check,
+    /// risk and the reservation under the book's lock).
+    pub order_admission: Histogram,
+    /// Handed to the committer → its batch taken (waiting behind the commit in progress).
+    pub order_queue: Histogram,
+    /// Its batch taken → committed (order ids, the CTP identity, the statement; per order).
+    pub order_batch: Histogram,
+    /// Committed → the request's task answering (the wake-up of the waiting request).
+    pub order_reply: Histogram,
     /// Group commits of admitted orders (orders_processed_total / this = the mean batch).
     pub order_commit_batches: AtomicU64,
     pub orders_processed: AtomicU64,
@@ -124,6 +157,26 @@ impl Metrics {
             &mut out,
             "order_commit_latency_ns",
             "One group commit of admitted orders, nanoseconds.",
+        );
+        self.order_admission.render(
+            &mut out,
+            "order_admission_latency_ns",
+            "Order request received to handed to the committer, nanoseconds.",
+        );
+        self.order_queue.render(
+            &mut out,
+            "order_queue_latency_ns",
+            "Order handed to the committer to its batch taken, nanoseconds.",
+        );
+        self.order_batch.render(
+            &mut out,
+            "order_batch_latency_ns",
+            "Order's batch taken to committed, nanoseconds.",
+        );
+        self.order_reply.render(
+            &mut out,
+            "order_reply_latency_ns",
+            "Order committed to its request answered, nanoseconds.",
         );
         let counters = [
             (
@@ -191,5 +244,19 @@ mod tests {
         assert!(text.contains("order_processing_latency_ns_count 3"));
         assert!(text.contains("tick_processing_latency_ns_count 0"));
         assert!(text.contains("orders_processed_total 0"));
+    }
+
+    #[test]
+    fn the_order_budget_is_readable_from_the_buckets() {
+        let m = Metrics::default();
+        m.order_queue.observe(Duration::from_micros(250));
+        m.order_batch.observe(Duration::from_micros(1_900));
+        let text = m.render();
+        assert!(text.contains("order_queue_latency_ns_bucket{le=\"200000\"} 0"));
+        assert!(text.contains("order_queue_latency_ns_bucket{le=\"300000\"} 1"));
+        assert!(text.contains("order_batch_latency_ns_bucket{le=\"1750000\"} 0"));
+        assert!(text.contains("order_batch_latency_ns_bucket{le=\"2000000\"} 1"));
+        assert!(text.contains("order_admission_latency_ns_count 0"));
+        assert!(text.contains("order_reply_latency_ns_count 0"));
     }
 }

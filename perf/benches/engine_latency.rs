@@ -1,17 +1,22 @@
-//! Engine latency at a fixed rate: order acknowledgement latency (client send → SubmitOrder
-//! reply) at 1,000 orders/s, open loop, timed from each order's intended send time so a stall
+//! Engine latency at fixed rates, five rounds each: order acknowledgement latency (client
+//! send → SubmitOrder reply), open loop, timed from each order's intended send time so a stall
 //! counts against every order it delays (coordinated omission corrected), into an
-//! HdrHistogram; then the engine's own `order_processing_latency_ns`,
-//! `order_commit_latency_ns` (the PostgreSQL part), `tick_processing_latency_ns` and
-//! `trade_return_latency_ns` (received → committed) with `trade_publish_latency_ns` (→ in
-//! Kafka) from /metrics, and the mean group-commit batch. Measures and
-//! prints; never asserts.
+//! HdrHistogram; then, from the difference of the engine's /metrics before and after the
+//! round, where an order's time went (admission, queue behind the commit in progress, its
+//! batch's commit, the reply), the PostgreSQL part of a group commit, the tick, the trade
+//! return (received → committed) and its publication (applied → acknowledged by Kafka), the
+//! mean group-commit batch, and the outbox backlog sampled every 100 ms. Each round is
+//! printed, then the median of the rounds with their range. Measures and prints; never
+//! asserts.
 //!
 //! Runs against a running engine: `ENGINE_BENCH_GRPC` (default 127.0.0.1:50051),
-//! `ENGINE_BENCH_HTTP` (default 127.0.0.1:8080), `ENGINE_BENCH_ACCOUNT` (default 000003),
-//! `ENGINE_BENCH_SECONDS` (default 10), `ENGINE_BENCH_CPUS` (the engine's cpuset), `ENGINE_BENCH_RATE` (orders/s). Without `ENGINE_BENCH_GRPC` it starts the platform
-//! with the engine in containers itself and removes it at the end.
+//! `ENGINE_BENCH_HTTP` (default 127.0.0.1:8080), `ENGINE_BENCH_ACCOUNT` (default 000003);
+//! `ENGINE_BENCH_SECONDS` per round (default 10), `ENGINE_BENCH_RATES` (orders/s, default
+//! `1000,5000`), `ENGINE_BENCH_ROUNDS` (default 5), `ENGINE_BENCH_CPUS` (the engine's
+//! cpuset). Without `ENGINE_BENCH_GRPC` it starts the platform with the engine in containers
+//! itself (and samples the outbox backlog from its PostgreSQL) and removes it at the end.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -20,37 +25,164 @@ use contract::trading::v1::{Offset, Side, SubmitOrderRequest};
 use harness::platform::EngineSpec;
 use harness::{Platform, Topology};
 use hdrhistogram::Histogram;
+use perf::prom::Snapshot;
+use perf::stats::spread;
+use tonic::transport::Channel;
 
-/// The default rate, from the issue: 1,000 orders/s (`ENGINE_BENCH_RATE` overrides it).
-const RATE_PER_S: u64 = 1_000;
+/// The rates of the issue: the reference's 1,000 orders/s and five times it.
+const RATES: &str = "1000,5000";
 
 fn env(k: &str, d: &str) -> String {
     std::env::var(k).unwrap_or_else(|_| d.to_owned())
 }
 
-/// A quantile of a Prometheus histogram (upper bound of the bucket holding it), in µs.
-fn prom_quantile(text: &str, name: &str, q: f64) -> Option<f64> {
-    let mut buckets = Vec::new();
-    for line in text.lines() {
-        let Some(rest) = line.strip_prefix(&format!("{name}_bucket{{le=\"")) else {
-            continue;
-        };
-        let (le, count) = rest.split_once("\"} ")?;
-        let le = if le == "+Inf" {
-            f64::INFINITY
+/// The engine's histograms a round reports, with the short name it prints them under.
+const STAGES: [(&str, &str); 9] = [
+    ("engine", "order_processing_latency_ns"),
+    ("admission", "order_admission_latency_ns"),
+    ("queue", "order_queue_latency_ns"),
+    ("batch", "order_batch_latency_ns"),
+    ("reply", "order_reply_latency_ns"),
+    ("pg_commit", "order_commit_latency_ns"),
+    ("tick", "tick_processing_latency_ns"),
+    ("return", "trade_return_latency_ns"),
+    ("publish", "trade_publish_latency_ns"),
+];
+
+/// One round's figures, by name, in µs (or a count).
+type Figures = BTreeMap<String, f64>;
+
+struct Target {
+    client: OrderServiceClient<Channel>,
+    http: String,
+    account: String,
+    pg: Option<tokio_postgres::Client>,
+}
+
+async fn metrics(http: &str) -> Result<Snapshot> {
+    let text = reqwest::get(format!("{http}/metrics"))
+        .await?
+        .text()
+        .await?;
+    Ok(Snapshot::parse(&text))
+}
+
+/// Samples the outbox's unsent rows every 100 ms until `until`; the largest seen.
+async fn backlog(pg: &tokio_postgres::Client, until: Instant) -> f64 {
+    let mut max = 0i64;
+    while Instant::now() < until {
+        if let Ok(row) = pg
+            .query_one("SELECT count(*) FROM outbox WHERE sent_at IS NULL", &[])
+            .await
+        {
+            max = max.max(row.get::<_, i64>(0));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    max as f64
+}
+
+/// One open-loop round at `rate` for `seconds`.
+async fn round(t: &Target, tag: &str, rate: u64, seconds: u64) -> Result<Figures> {
+    let before = metrics(&t.http).await?;
+    let n = rate * seconds;
+    let start = Instant::now() + Duration::from_millis(100);
+    let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let sampler =
+        t.pg.as_ref()
+            .map(|pg| backlog(pg, start + Duration::from_secs(seconds + 1)));
+    // The pacer is a thread of its own: tokio's timer wakes up to a millisecond late, and
+    // since latency is timed from the intended send, that lateness would be charged to the
+    // engine. A thread's sleep is late by tens of µs; the lag is measured and printed.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+    let pacer = std::thread::spawn(move || {
+        for i in 0..n {
+            let intended = start + interval * i as u32;
+            if let Some(wait) = intended.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if tx.send((i, intended)).is_err() {
+                return;
+            }
+        }
+    });
+    let drive = async {
+        let mut tasks = Vec::with_capacity(n as usize);
+        let mut lag = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
+        while let Some((i, intended)) = rx.recv().await {
+            let _ = lag.record(intended.elapsed().as_micros().max(1) as u64);
+            let mut c = t.client.clone();
+            let req = SubmitOrderRequest {
+                client_order_id: format!("bench-{tag}-{i}"),
+                account_id: t.account.clone(),
+                instrument_id: "rb2410".into(),
+                side: if i % 2 == 0 { Side::Buy } else { Side::Sell } as i32,
+                offset: Offset::Open as i32,
+                limit_price: 3600.0,
+                volume: 1,
+            };
+            tasks.push(tokio::spawn(async move {
+                let r = c.submit_order(req).await;
+                (intended.elapsed(), r.is_ok())
+            }));
+        }
+        (tasks, lag)
+    };
+    let ((tasks, lag), max_backlog) = match sampler {
+        Some(s) => {
+            let (t, b) = tokio::join!(drive, s);
+            (t, Some(b))
+        }
+        None => (drive.await, None),
+    };
+    pacer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the pacer panicked"))?;
+    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut errors = 0u64;
+    for task in tasks {
+        let (d, ok) = task.await?;
+        if ok {
+            h.record(d.as_micros().max(1) as u64)?;
         } else {
-            le.parse().ok()?
-        };
-        buckets.push((le, count.trim().parse::<f64>().ok()?));
+            errors += 1;
+        }
     }
-    let total = buckets.last()?.1;
-    if total == 0.0 {
-        return None;
+    // Let the returns and the relay of the round's last orders finish.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let r = metrics(&t.http).await?.since(&before);
+    let mut f = Figures::new();
+    f.insert("errors".into(), errors as f64);
+    f.insert("ack_p50".into(), h.value_at_quantile(0.5) as f64);
+    f.insert("ack_p99".into(), h.value_at_quantile(0.99) as f64);
+    f.insert("ack_p999".into(), h.value_at_quantile(0.999) as f64);
+    f.insert("ack_max".into(), h.max() as f64);
+    f.insert("pacer_lag_p50".into(), lag.value_at_quantile(0.5) as f64);
+    f.insert("pacer_lag_p99".into(), lag.value_at_quantile(0.99) as f64);
+    for (short, name) in STAGES {
+        for (q, qn) in [(0.5, "p50"), (0.99, "p99")] {
+            if let Some(v) = r.quantile_us(name, q) {
+                f.insert(format!("{short}_{qn}"), v);
+            }
+        }
     }
-    buckets
-        .iter()
-        .find(|(_, c)| *c >= total * q)
-        .map(|(le, _)| le / 1_000.0)
+    if let (Some(orders), Some(batches)) = (
+        r.counter("orders_processed_total"),
+        r.counter("order_commit_batches_total"),
+    ) {
+        f.insert("mean_batch".into(), orders / batches.max(1.0));
+    }
+    if let Some(b) = max_backlog {
+        f.insert("outbox_backlog_max".into(), b);
+    }
+    Ok(f)
+}
+
+fn line(f: &Figures) -> String {
+    f.iter()
+        .map(|(k, v)| format!("{k}={v:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[tokio::main]
@@ -69,7 +201,15 @@ async fn main() -> Result<()> {
             Some(Platform::builder().topology(topology).start().await?)
         }
     };
-    let engine = platform.as_ref().and_then(|p| p.endpoints().engine.clone());
+    let result = bench(platform.as_ref(), account).await;
+    if let Some(platform) = platform {
+        platform.shutdown().await?;
+    }
+    result
+}
+
+async fn bench(platform: Option<&Platform>, account: String) -> Result<()> {
+    let engine = platform.and_then(|p| p.endpoints().engine.clone());
     let grpc = match &engine {
         Some(e) => format!("http://{}", e.grpc),
         None => format!("http://{}", env("ENGINE_BENCH_GRPC", "127.0.0.1:50051")),
@@ -78,87 +218,46 @@ async fn main() -> Result<()> {
         Some(e) => format!("http://{}", e.http),
         None => format!("http://{}", env("ENGINE_BENCH_HTTP", "127.0.0.1:8080")),
     };
-    let seconds: u64 = env("ENGINE_BENCH_SECONDS", "10").parse()?;
+    let pg = match platform {
+        Some(p) => {
+            let conn = p.endpoints().postgres.connection_string(false);
+            let (client, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+                .await
+                .context("connect to the platform's PostgreSQL")?;
+            tokio::spawn(connection);
+            Some(client)
+        }
+        None => None,
+    };
     let client = OrderServiceClient::connect(grpc.clone())
         .await
         .context("connect to the engine")?;
-    let run = Instant::now().elapsed().as_nanos() ^ std::process::id() as u128;
-    let rate: u64 = env("ENGINE_BENCH_RATE", &RATE_PER_S.to_string()).parse()?;
-    let n = rate * seconds;
-    let start = Instant::now() + Duration::from_millis(100);
-    let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
-    let mut tasks = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let intended = start + interval * i as u32;
-        tokio::time::sleep_until(intended.into()).await;
-        let mut c = client.clone();
-        let req = SubmitOrderRequest {
-            client_order_id: format!("bench-{run:x}-{i}"),
-            account_id: account.clone(),
-            instrument_id: "rb2410".into(),
-            side: if i % 2 == 0 { Side::Buy } else { Side::Sell } as i32,
-            offset: Offset::Open as i32,
-            limit_price: 3600.0,
-            volume: 1,
-        };
-        tasks.push(tokio::spawn(async move {
-            let r = c.submit_order(req).await;
-            (intended.elapsed(), r.is_ok())
-        }));
-    }
-    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let mut errors = 0;
-    for t in tasks {
-        let (d, ok) = t.await?;
-        if ok {
-            h.record(d.as_micros().max(1) as u64)?;
-        } else {
-            errors += 1;
-        }
-    }
-    println!(
-        "engine ack latency at {rate}/s for {seconds} s: n={} errors={errors} median={} µs p99={} µs p999={} µs max={} µs",
-        h.len(),
-        h.value_at_quantile(0.5),
-        h.value_at_quantile(0.99),
-        h.value_at_quantile(0.999),
-        h.max()
-    );
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let text = reqwest::get(format!("{http}/metrics"))
-        .await?
-        .text()
-        .await?;
-    for name in [
-        "order_processing_latency_ns",
-        "order_commit_latency_ns",
-        "tick_processing_latency_ns",
-        "trade_return_latency_ns",
-        "trade_publish_latency_ns",
-    ] {
-        println!(
-            "engine {name} (bucket bounds, µs): p50<={:?} p99<={:?} p999<={:?}",
-            prom_quantile(&text, name, 0.5),
-            prom_quantile(&text, name, 0.99),
-            prom_quantile(&text, name, 0.999)
-        );
-    }
-    let counter = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.trim().parse::<f64>().ok())
+    let target = Target {
+        client,
+        http,
+        account,
+        pg,
     };
-    if let (Some(orders), Some(batches)) = (
-        counter("orders_processed_total"),
-        counter("order_commit_batches_total"),
-    ) {
-        println!(
-            "engine group commits: {batches} for {orders} orders (mean batch {:.1})",
-            orders / batches.max(1.0)
-        );
-    }
-    if let Some(platform) = platform {
-        platform.shutdown().await?;
+    let seconds: u64 = env("ENGINE_BENCH_SECONDS", "10").parse()?;
+    let rounds: u32 = env("ENGINE_BENCH_ROUNDS", "5").parse()?;
+    let run = std::process::id();
+    for rate in env("ENGINE_BENCH_RATES", RATES).split(',') {
+        let rate: u64 = rate.trim().parse().context("ENGINE_BENCH_RATES")?;
+        let mut all: Vec<Figures> = Vec::new();
+        for r in 0..rounds {
+            let f = round(&target, &format!("{run:x}-{rate}-{r}"), rate, seconds).await?;
+            println!("engine at {rate}/s round {}: {}", r + 1, line(&f));
+            all.push(f);
+        }
+        println!("engine at {rate}/s for {seconds} s, median [min..max] of {rounds} rounds (µs unless named):");
+        let names: std::collections::BTreeSet<&String> =
+            all.iter().flat_map(|f| f.keys()).collect();
+        for name in names {
+            let values: Vec<f64> = all.iter().filter_map(|f| f.get(name).copied()).collect();
+            if let Some(s) = spread(&values) {
+                println!("  {name:<20} {s}");
+            }
+        }
     }
     Ok(())
 }

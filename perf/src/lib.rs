@@ -1,1 +1,4 @@
-//! Benchmarks live under `benches/`; the perf gate will live here.
+//! Benchmarks live under `benches/`; what they share, and the perf gate to come, here.
+
+pub mod prom;
+pub mod stats;
