@@ -21,8 +21,8 @@ use crate::metrics::Metrics;
 use crate::refusal::Refusal;
 use crate::{risk, validate};
 
-/// The outcome of a commit, as pending duplicates wait for it: the order id or a refusal.
-/// An order's commit outcome: its id and when it was committed, or why it was not.
+/// The outcome of a commit, as the request and pending duplicates wait for it: the order id
+/// and when it was committed, or a refusal.
 pub type AckResult = Option<Result<(i64, Instant), Refusal>>;
 
 /// The fencing tokens an engine knows: the one it serves under, and the one that fenced it.

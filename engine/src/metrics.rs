@@ -133,51 +133,56 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        self.order_processing.render(
-            &mut out,
-            "order_processing_latency_ns",
-            "Order request received to acknowledged, nanoseconds.",
-        );
-        self.tick_processing.render(
-            &mut out,
-            "tick_processing_latency_ns",
-            "Market-data snapshot received to applied, nanoseconds.",
-        );
-        self.trade_return.render(
-            &mut out,
-            "trade_return_latency_ns",
-            "Trade return received to committed, nanoseconds.",
-        );
-        self.trade_publish.render(
-            &mut out,
-            "trade_publish_latency_ns",
-            "Trade return applied to its trade event acknowledged by Kafka, nanoseconds.",
-        );
-        self.order_commit.render(
-            &mut out,
-            "order_commit_latency_ns",
-            "One group commit of admitted orders, nanoseconds.",
-        );
-        self.order_admission.render(
-            &mut out,
-            "order_admission_latency_ns",
-            "Order request received to handed to the committer, nanoseconds.",
-        );
-        self.order_queue.render(
-            &mut out,
-            "order_queue_latency_ns",
-            "Order handed to the committer to its batch taken, nanoseconds.",
-        );
-        self.order_batch.render(
-            &mut out,
-            "order_batch_latency_ns",
-            "Order's batch taken to committed, nanoseconds.",
-        );
-        self.order_reply.render(
-            &mut out,
-            "order_reply_latency_ns",
-            "Order committed to its request answered, nanoseconds.",
-        );
+        let histograms = [
+            (
+                &self.order_processing,
+                "order_processing_latency_ns",
+                "Order request received to acknowledged, nanoseconds.",
+            ),
+            (
+                &self.tick_processing,
+                "tick_processing_latency_ns",
+                "Market-data snapshot received to applied, nanoseconds.",
+            ),
+            (
+                &self.trade_return,
+                "trade_return_latency_ns",
+                "Trade return received to committed, nanoseconds.",
+            ),
+            (
+                &self.trade_publish,
+                "trade_publish_latency_ns",
+                "Trade return applied to its trade event acknowledged by Kafka, nanoseconds.",
+            ),
+            (
+                &self.order_commit,
+                "order_commit_latency_ns",
+                "One group commit of admitted orders, nanoseconds.",
+            ),
+            (
+                &self.order_admission,
+                "order_admission_latency_ns",
+                "Order request received to handed to the committer, nanoseconds.",
+            ),
+            (
+                &self.order_queue,
+                "order_queue_latency_ns",
+                "Order handed to the committer to its batch taken, nanoseconds.",
+            ),
+            (
+                &self.order_batch,
+                "order_batch_latency_ns",
+                "Order's batch taken to committed, nanoseconds.",
+            ),
+            (
+                &self.order_reply,
+                "order_reply_latency_ns",
+                "Order committed to its request answered, nanoseconds.",
+            ),
+        ];
+        for (h, name, help) in histograms {
+            h.render(&mut out, name, help);
+        }
         let counters = [
             (
                 "orders_processed_total",

@@ -64,7 +64,7 @@ async fn metrics(http: &str) -> Result<Snapshot> {
         .await?
         .text()
         .await?;
-    Ok(Snapshot::parse(&text))
+    Snapshot::parse(&text).map_err(anyhow::Error::msg)
 }
 
 /// Samples the outbox's unsent rows every 100 ms until `until`; the largest seen.

@@ -11,35 +11,27 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Parses an exposition; lines it does not know are skipped.
-    pub fn parse(text: &str) -> Self {
+    /// Parses an exposition with `prometheus-parse` (as the harness's own sampler does);
+    /// summaries and gauges are left out.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+            .map_err(|e| format!("the metrics text does not parse: {e}"))?;
         let mut s = Self::default();
-        for line in text.lines().filter(|l| !l.starts_with('#')) {
-            if let Some((name, rest)) = line.split_once("_bucket{le=\"") {
-                let Some((le, count)) = rest.split_once("\"} ") else {
-                    continue;
-                };
-                let le = if le == "+Inf" {
-                    f64::INFINITY
-                } else {
-                    match le.parse() {
-                        Ok(v) => v,
-                        Err(_) => continue,
-                    }
-                };
-                if let Ok(c) = count.trim().parse() {
-                    s.histograms
-                        .entry(name.to_owned())
-                        .or_default()
-                        .push((le, c));
+        for sample in scrape.samples {
+            match sample.value {
+                prometheus_parse::Value::Histogram(counts) => {
+                    let mut buckets: Vec<(f64, f64)> =
+                        counts.iter().map(|c| (c.less_than, c.count)).collect();
+                    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    s.histograms.insert(sample.metric, buckets);
                 }
-            } else if let Some((name, v)) = line.split_once(' ') {
-                if let Ok(v) = v.trim().parse() {
-                    s.counters.insert(name.to_owned(), v);
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => {
+                    s.counters.insert(sample.metric, v);
                 }
+                _ => {}
             }
         }
-        s
+        Ok(s)
     }
 
     /// What happened between `earlier` and `self`.
@@ -110,13 +102,17 @@ mod tests {
 
     const BEFORE: &str = "# HELP x_ns X.\n# TYPE x_ns histogram\n\
         x_ns_bucket{le=\"1000\"} 1\nx_ns_bucket{le=\"2000\"} 2\nx_ns_bucket{le=\"+Inf\"} 2\n\
-        x_ns_sum 3000\nx_ns_count 2\norders_total 2\n";
-    const AFTER: &str = "x_ns_bucket{le=\"1000\"} 1\nx_ns_bucket{le=\"2000\"} 5\n\
-        x_ns_bucket{le=\"+Inf\"} 12\norders_total 12\n";
+        x_ns_sum 3000\nx_ns_count 2\n# TYPE orders_total counter\norders_total 2\n";
+    const AFTER: &str =
+        "# TYPE x_ns histogram\nx_ns_bucket{le=\"1000\"} 1\nx_ns_bucket{le=\"2000\"} 5\n\
+        x_ns_bucket{le=\"+Inf\"} 12\nx_ns_sum 9000\nx_ns_count 12\n\
+        # TYPE orders_total counter\norders_total 12\n";
 
     #[test]
     fn a_round_is_the_difference_of_two_snapshots() {
-        let round = Snapshot::parse(AFTER).since(&Snapshot::parse(BEFORE));
+        let round = Snapshot::parse(AFTER)
+            .expect("parses")
+            .since(&Snapshot::parse(BEFORE).expect("parses"));
         assert_eq!(round.count("x_ns"), 10.0);
         assert_eq!(round.quantile_us("x_ns", 0.25), Some(2.0));
         assert_eq!(round.quantile_us("x_ns", 0.5), Some(f64::INFINITY));
@@ -125,7 +121,8 @@ mod tests {
 
     #[test]
     fn an_empty_histogram_has_no_quantile() {
-        let s = Snapshot::parse(BEFORE).since(&Snapshot::parse(BEFORE));
+        let before = Snapshot::parse(BEFORE).expect("parses");
+        let s = before.since(&before);
         assert_eq!(s.quantile_us("x_ns", 0.5), None);
         assert_eq!(s.quantile_us("absent", 0.5), None);
     }
