@@ -8,6 +8,7 @@
 pub mod chaos;
 pub mod check;
 mod docker;
+pub mod dr;
 pub mod error;
 pub mod fault;
 pub mod history;

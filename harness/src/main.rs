@@ -112,6 +112,53 @@ enum Command {
         #[arg(long)]
         no_build: bool,
     },
+    /// The release's DR certificate: run the DR drills (each on a fresh two-datacenter
+    /// platform under an open-loop order workload), measure RTO and RPO against the targets,
+    /// write certificate.json and certificate.md; exit 0 only if every drill meets every target.
+    Certify {
+        /// The release being certified, named in the certificate.
+        #[arg(long, default_value = "unreleased")]
+        release: String,
+        /// The engine image to certify (default: the reference engine built here).
+        #[arg(long)]
+        engine_image: Option<String>,
+        /// `sync` (remote_apply) or `async` replication between the sites.
+        #[arg(long, default_value = "sync", value_parser = parse_replication)]
+        replication: Replication,
+        /// The drills, comma separated: switchover, dc-loss, slow-line-loss (default: all).
+        #[arg(long, default_value = "")]
+        drills: String,
+        /// The inter-DC line's delay each way in ms.
+        #[arg(long, default_value_t = harness::platform::DEFAULT_LINE_LATENCY_MS)]
+        line_latency_ms: u32,
+        /// Orders per second of each drill's workload.
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        /// Tier-1 (orders, trades) RTO target, e.g. 5m.
+        #[arg(long, default_value = "5m")]
+        tier1_rto: String,
+        /// Tier-1 RPO target, e.g. 1s.
+        #[arg(long, default_value = "1s")]
+        tier1_rpo: String,
+        /// Tier-2 (positions) RTO target.
+        #[arg(long, default_value = "15m")]
+        tier2_rto: String,
+        /// Tier-2 RPO target.
+        #[arg(long, default_value = "5s")]
+        tier2_rpo: String,
+        /// Accept a replication loss within the RPO targets instead of requiring RPO = 0.
+        #[arg(long)]
+        allow_loss: bool,
+        /// The seed of the first drill (each later drill takes the next).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where the certificate goes (default: target/harness/runs/certify-<release>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Start from the last built images without checking their inputs (faster).
+        #[arg(long)]
+        no_build: bool,
+    },
     /// Replay the chaos case saved in a run directory (its case.json) against fresh containers.
     Repro {
         /// The run directory, e.g. target/harness/runs/chaos-42.
@@ -154,6 +201,16 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// A DR target such as `5m` or `1s`, refused naming its flag.
+fn parse_target(flag: &str, text: &str) -> anyhow::Result<Duration> {
+    harness::dr::parse_target(flag, text).map_err(usage)
+}
+
+/// A usage error: exit code 1 with the message that names the field.
+fn usage(e: harness::dr::DrError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
 }
 
 async fn build_images(no_build: bool) -> anyhow::Result<()> {
@@ -278,6 +335,67 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 case.flow.rate_per_s
             );
             conclude(&run)
+        }
+        Command::Certify {
+            release,
+            engine_image,
+            replication,
+            drills,
+            line_latency_ms,
+            rate,
+            tier1_rto,
+            tier1_rpo,
+            tier2_rto,
+            tier2_rpo,
+            allow_loss,
+            seed,
+            out,
+            no_build,
+        } => {
+            let targets = harness::check::dr::DrTargets {
+                tier1_rto: parse_target("--tier1-rto", &tier1_rto)?,
+                tier1_rpo: parse_target("--tier1-rpo", &tier1_rpo)?,
+                tier2_rto: parse_target("--tier2-rto", &tier2_rto)?,
+                tier2_rpo: parse_target("--tier2-rpo", &tier2_rpo)?,
+                zero_loss: !allow_loss,
+            };
+            let opts = harness::dr::CertifyOptions {
+                release: release.clone(),
+                drills: harness::dr::parse_drills(&drills).map_err(usage)?,
+                drill: harness::dr::DrillOptions {
+                    replication,
+                    line_latency_ms,
+                    seed,
+                    rate_per_s: rate,
+                    targets,
+                    ..Default::default()
+                },
+            };
+            opts.drill.validate().map_err(usage)?;
+            if let Some(image) = engine_image {
+                // Read by the platform when it starts the engines (HARNESS_IMAGE_ENGINE).
+                std::env::set_var(harness::Service::Engine.override_var(), image);
+            }
+            build_images(no_build).await?;
+            let dir = out.unwrap_or_else(|| {
+                harness::run::runs_dir().join(format!("certify-{}", release.replace('/', "_")))
+            });
+            let cert = harness::dr::certify(&opts, &dir, |line| eprintln!("certify: {line}"))
+                .await
+                .map_err(|e| match e {
+                    harness::dr::DrError::Platform(p) => anyhow::Error::new(p),
+                    other => anyhow::Error::new(other),
+                })?;
+            println!("{}", cert.markdown());
+            println!(
+                "certificate: {} and {}",
+                dir.join(harness::dr::CERTIFICATE_JSON).display(),
+                dir.join(harness::dr::CERTIFICATE_MD).display()
+            );
+            match cert.outcome {
+                Outcome::Valid => Ok(()),
+                other => Err(Judged(other).into()),
+            }
         }
         Command::Repro { run_dir, no_build } => {
             let original = harness::report::Report::load(&run_dir).ok();

@@ -7,10 +7,13 @@
 //! Kafka has every event, latency budgets per phase. [`synthetic`] builds a consistent run
 //! for tests and the throughput benchmark.
 //!
-//! Known gaps: RTO, RPO and rollback checks (DR) are not written yet; the collectors that fill
+//! [`dr`] holds the DR meters (RTO per tier, RPO, business-level loss after reconciliation).
+//!
+//! Known gaps: rollback checks (deployments) are not written yet; the collectors that fill
 //! [`Observations`] from containers live elsewhere.
 
 mod checker;
+pub mod dr;
 mod duplicates;
 mod each_key;
 mod error;

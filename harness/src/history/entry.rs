@@ -51,6 +51,18 @@ pub enum Entry {
         /// What it hit, e.g. a link (`engine->postgres`) or a service.
         target: String,
     },
+    /// A step of the platform's runbook taken by the harness (the DR controller's detection,
+    /// fencing, promotion, reroute), on the same clock as the operations and faults.
+    Step {
+        at_ns: u64,
+        /// The step's name, e.g. `detected`, `promote_database`.
+        step: String,
+        /// The datacenter it acted on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dc: Option<crate::platform::Dc>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        detail: String,
+    },
 }
 
 impl Entry {
@@ -60,7 +72,8 @@ impl Entry {
             | Self::Ok { at_ns, .. }
             | Self::Fail { at_ns, .. }
             | Self::Info { at_ns, .. }
-            | Self::Fault { at_ns, .. } => *at_ns,
+            | Self::Fault { at_ns, .. }
+            | Self::Step { at_ns, .. } => *at_ns,
         }
     }
 }
@@ -70,6 +83,17 @@ impl Entry {
 pub enum FaultAction {
     Inject,
     Heal,
+}
+
+/// A runbook step as read back from a history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepMark {
+    pub at_ns: u64,
+    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dc: Option<crate::platform::Dc>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
 }
 
 /// What a client asked for.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::entry::{Entry, FaultAction, Op, OpError, OpId, OpResult, ProcessId};
+use super::entry::{Entry, FaultAction, Op, OpError, OpId, OpResult, ProcessId, StepMark};
 use super::error::HistoryError;
 use super::phase::Timeline;
 
@@ -43,6 +43,8 @@ pub struct Operation {
 pub struct History {
     pub operations: Vec<Operation>,
     pub timeline: Timeline,
+    /// The runbook steps the harness took (the DR controller's), in order.
+    pub steps: Vec<StepMark>,
 }
 
 impl History {
@@ -64,6 +66,7 @@ struct Builder {
     operations: Vec<Operation>,
     pending: HashMap<OpId, usize>,
     faults: Vec<(u64, FaultAction, String, String)>,
+    steps: Vec<StepMark>,
 }
 
 impl Builder {
@@ -101,6 +104,20 @@ impl Builder {
                 self.faults.push((at_ns, action, fault, target));
                 return Ok(());
             }
+            Entry::Step {
+                at_ns,
+                step,
+                dc,
+                detail,
+            } => {
+                self.steps.push(StepMark {
+                    at_ns,
+                    step,
+                    dc,
+                    detail,
+                });
+                return Ok(());
+            }
             Entry::Ok {
                 id, at_ns, result, ..
             } => (id, at_ns, Outcome::Ok(result)),
@@ -128,6 +145,7 @@ impl Builder {
         History {
             operations: self.operations,
             timeline: Timeline::from_events(self.faults),
+            steps: self.steps,
         }
     }
 }
@@ -213,6 +231,12 @@ mod tests {
         .unwrap();
         r.fault(FaultAction::Heal, "latency", "engine->postgres")
             .unwrap();
+        r.step(
+            "promote_database",
+            Some(crate::platform::Dc::Dc2),
+            "pg_promote",
+        )
+        .unwrap();
         r.invoke(3, submit("c-3")).unwrap();
         r.finish().unwrap()
     }
@@ -225,6 +249,9 @@ mod tests {
         assert!(h.operations[1].outcome.is_unknown());
         assert_eq!(h.operations[2].outcome, Outcome::Pending);
         assert_eq!(h.timeline.windows().len(), 1);
+        assert_eq!(h.steps.len(), 1);
+        assert_eq!(h.steps[0].step, "promote_database");
+        assert_eq!(h.steps[0].dc, Some(crate::platform::Dc::Dc2));
         assert!(h.operations[0].invoke_ns <= h.operations[1].invoke_ns);
     }
 
@@ -235,7 +262,7 @@ mod tests {
         match parse(Path::new("run/history.jsonl"), cut) {
             Err(HistoryError::Truncated { path, line }) => {
                 assert_eq!(path, Path::new("run/history.jsonl"));
-                assert_eq!(line, 7);
+                assert_eq!(line, 8);
             }
             other => panic!("expected truncated, got {other:?}"),
         }
@@ -243,7 +270,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            msg.contains("run/history.jsonl") && msg.contains("line 7"),
+            msg.contains("run/history.jsonl") && msg.contains("line 8"),
             "{msg}"
         );
     }

@@ -143,6 +143,22 @@ impl<W: Write> Recorder<W> {
         })
     }
 
+    /// Records a runbook step (the DR controller's) taken now.
+    pub fn step(
+        &mut self,
+        step: &str,
+        dc: Option<crate::platform::Dc>,
+        detail: &str,
+    ) -> Result<(), HistoryError> {
+        let at_ns = self.now_ns();
+        self.append(&Entry::Step {
+            at_ns,
+            step: step.to_owned(),
+            dc,
+            detail: detail.to_owned(),
+        })
+    }
+
     /// Appends an entry as given (its timestamp included).
     pub fn append(&mut self, entry: &Entry) -> Result<(), HistoryError> {
         serde_json::to_writer(&mut self.out, entry)

@@ -22,7 +22,7 @@ pub use error::ObserveError;
 pub use kafka::{answers as kafka_answers, KafkaMarks};
 pub use metrics::Sampler;
 
-use crate::check::{DbState, LatencySamples, Observations};
+use crate::check::{DbState, KafkaEvents, LatencySamples, Observations};
 use crate::platform::Endpoints;
 
 /// How long reading every Kafka topic to its end may take.
@@ -56,6 +56,16 @@ impl Observer {
     /// most `timeout`.
     pub async fn settle(&self, timeout: Duration) -> Result<Convergence, ObserveError> {
         converge::wait(&self.db, &self.endpoints.mock_ctp, timeout).await
+    }
+
+    /// Every Kafka event after `from` on this site's broker.
+    pub async fn kafka_events(&self, from: &KafkaMarks) -> Result<KafkaEvents, ObserveError> {
+        kafka::read_all(
+            &self.endpoints.kafka_bootstrap(false),
+            KAFKA_READ_TIMEOUT,
+            from,
+        )
+        .await
     }
 
     /// The final state, with the run's `initial` state and latency samples.

@@ -13,6 +13,7 @@ mod engine;
 mod handle;
 mod labels;
 mod launch;
+mod promote;
 mod proxies;
 mod readiness;
 mod replication;

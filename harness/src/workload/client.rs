@@ -30,6 +30,12 @@ pub trait OrderEntry: Clone + Send + Sync + 'static {
     fn pinned(&self) -> (Option<crate::platform::Dc>, Self) {
         (None, self.clone())
     }
+
+    /// Waits until the entry takes an operation (a router holds them during a switchover);
+    /// the operation is in flight until the admission is dropped.
+    fn admit(&self) -> impl Future<Output = super::router::Admission> + Send {
+        std::future::ready(super::router::Admission::default())
+    }
 }
 
 /// The engine's gRPC order entry (`trading.v1.OrderService`).

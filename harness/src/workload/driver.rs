@@ -112,6 +112,7 @@ fn history_op(op: &PlannedOp) -> Op {
 /// Performs `op` on `entry`, pinned to the datacenter it routes to now; the reply names that
 /// datacenter and, when the engine says, the engine that answered.
 async fn call<E: OrderEntry>(op: &PlannedOp, entry: &E, timeout: Duration) -> Reply {
+    let _admitted = entry.admit().await;
     let (dc, entry) = entry.pinned();
     match call_pinned(op, &entry, timeout).await {
         Reply::Ok(mut r) => {

@@ -24,7 +24,7 @@ pub use client::{is_definite, GrpcOrders, OrderEntry};
 pub use driver::{perform, run, Reply, Sample, SharedRecorder, Tally, WorkloadResult};
 pub use error::WorkloadError;
 pub use plan::{Intent, PlannedOp, Planner, Tradable};
-pub use router::Router;
+pub use router::{Admission, Router};
 pub use spec::{Mix, WorkloadSpec};
 
 use crate::check::LatencySamples;

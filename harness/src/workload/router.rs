@@ -2,9 +2,16 @@
 //! every operation to the engine of the datacenter currently named active and switches when
 //! told (the DR controller's last step); each operation is pinned to one site when it is sent,
 //! so the history records the datacenter it went to, whatever switch happens meanwhile.
+//!
+//! The router can hold new operations (the runbook's "stop order reception"): an operation
+//! that arrives while held waits, and goes to whichever site is active when the hold is
+//! released; its latency, timed from its intended send, shows the wait. Operations already
+//! admitted are counted in flight, so a planned switchover can wait for them to finish.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use contract::trading::v1 as pb;
 use tonic::Status;
@@ -21,6 +28,20 @@ pub struct Router {
     active: Arc<RwLock<Dc>>,
     /// Set on a clone pinned to one site for one operation.
     pinned: Option<Dc>,
+    held: Arc<tokio::sync::watch::Sender<bool>>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// An operation admitted by a router, in flight until dropped.
+#[derive(Debug, Default)]
+pub struct Admission(Option<Arc<AtomicUsize>>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Some(n) = &self.0 {
+            n.fetch_sub(1, SeqCst);
+        }
+    }
 }
 
 impl Router {
@@ -39,7 +60,43 @@ impl Router {
             engines: Arc::new(engines),
             active: Arc::new(RwLock::new(Dc::Dc1)),
             pinned: None,
+            held: Arc::new(tokio::sync::watch::channel(false).0),
+            in_flight: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Holds every operation not yet admitted until [`Router::release`].
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+        tracing::info!("router: holding new orders");
+    }
+
+    /// Lets held and later operations through, to the site active now.
+    pub fn release(&self) {
+        self.held.send_replace(false);
+        tracing::info!(dc = %self.active(), "router: orders flow again");
+    }
+
+    pub fn is_held(&self) -> bool {
+        *self.held.borrow()
+    }
+
+    /// Operations admitted and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(SeqCst)
+    }
+
+    /// Waits until no admitted operation is still unanswered, at most `timeout`; true if none
+    /// is.
+    pub async fn drained(&self, timeout: Duration) -> bool {
+        let since = Instant::now();
+        while self.in_flight() > 0 {
+            if since.elapsed() >= timeout {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
     }
 
     /// The datacenter orders go to now.
@@ -72,6 +129,21 @@ impl OrderEntry for Router {
     async fn cancel(&self, req: pb::CancelOrderRequest) -> Result<pb::CancelOrderResponse, Status> {
         let (_, engine) = self.target();
         engine.cancel(req).await
+    }
+
+    async fn admit(&self) -> Admission {
+        let mut held = self.held.subscribe();
+        loop {
+            // Counted before the hold is read: a hold set meanwhile either sees this operation
+            // in flight or is seen by it (both sides use SeqCst).
+            self.in_flight.fetch_add(1, SeqCst);
+            if !*held.borrow_and_update() {
+                return Admission(Some(self.in_flight.clone()));
+            }
+            self.in_flight.fetch_sub(1, SeqCst);
+            // The sender lives as long as this router: wait_for ends when the hold is lifted.
+            let _ = held.wait_for(|h| !*h).await;
+        }
     }
 
     fn pinned(&self) -> (Option<Dc>, Self) {

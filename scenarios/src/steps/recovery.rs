@@ -495,6 +495,7 @@ mod tests {
                 ev(1000, FaultAction::Inject),
                 ev(4000, FaultAction::Heal),
             ]),
+            steps: Vec::new(),
         }
     }
 

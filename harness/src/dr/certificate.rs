@@ -1,0 +1,259 @@
+//! The release's DR certificate (reference 000 sections 3.2.2 and 3.3): every drill run on a
+//! fresh platform, then `certificate.json` (the whole record) and `certificate.md` (for the
+//! release's archive) in the certification's directory. Its outcome is the worst drill's: a
+//! release is certified only when every drill meets every target.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::drill::{Drill, DrillOptions};
+use super::error::DrError;
+use super::run::{run_drill, DrillResult};
+use crate::check::dr::DrTargets;
+use crate::check::Outcome;
+
+pub const CERTIFICATE_JSON: &str = "certificate.json";
+pub const CERTIFICATE_MD: &str = "certificate.md";
+
+/// What `harness certify` was asked.
+#[derive(Debug, Clone)]
+pub struct CertifyOptions {
+    pub release: String,
+    pub drills: Vec<Drill>,
+    /// Each drill's options (its seed is this seed plus the drill's place in the list).
+    pub drill: DrillOptions,
+}
+
+/// The machine the drills ran on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub host: String,
+    pub cpus: usize,
+    pub kernel: String,
+}
+
+impl Machine {
+    fn here() -> Self {
+        let read = |p: &str| {
+            std::fs::read_to_string(p)
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_else(|_| "unknown".into())
+        };
+        Self {
+            host: read("/etc/hostname"),
+            cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            kernel: read("/proc/sys/kernel/osrelease"),
+        }
+    }
+}
+
+/// The certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    pub release: String,
+    pub outcome: Outcome,
+    pub certified: bool,
+    pub date: DateTime<Utc>,
+    pub machine: Machine,
+    pub replication: &'static str,
+    pub line_latency_ms: u32,
+    pub targets: DrTargets,
+    pub probe: super::ProbePolicy,
+    /// The image every service ran (tags are content hashes of their inputs).
+    pub images: BTreeMap<String, String>,
+    pub drills: Vec<DrillResult>,
+    pub elapsed_s: f64,
+    pub dir: PathBuf,
+}
+
+/// Runs every drill of `opts` (one fresh platform each) into `dir`, writes the certificate and
+/// returns it; `progress` hears of each drill as it starts and ends.
+pub async fn certify(
+    opts: &CertifyOptions,
+    dir: &Path,
+    mut progress: impl FnMut(&str),
+) -> Result<Certificate, DrError> {
+    if opts.drills.is_empty() {
+        return Err(DrError::config("drills", "no drill to run"));
+    }
+    opts.drill.validate()?;
+    std::fs::create_dir_all(dir).map_err(|e| DrError::io(dir, e))?;
+    let started = Instant::now();
+    let mut drills = Vec::new();
+    for (i, drill) in opts.drills.iter().enumerate() {
+        progress(&format!(
+            "[{}/{}] {drill}: {}",
+            i + 1,
+            opts.drills.len(),
+            drill.describe()
+        ));
+        let drill_opts = DrillOptions {
+            seed: opts.drill.seed.wrapping_add(i as u64),
+            ..opts.drill.clone()
+        };
+        let result = run_drill(*drill, &drill_opts, &dir.join(drill.as_str())).await?;
+        progress(&format!(
+            "[{}/{}] {drill}: {:?} in {:.0} s (RTO tier 1 {}, RPO {} orders)",
+            i + 1,
+            opts.drills.len(),
+            result.outcome,
+            result.elapsed_s,
+            result
+                .rto
+                .tier1_ms
+                .map_or("none".into(), |ms| format!("{:.1} s", ms / 1000.0)),
+            result.rpo.lost_at_promotion.len()
+        ));
+        drills.push(result);
+    }
+    let outcome = drills
+        .iter()
+        .map(|d| d.outcome)
+        .max()
+        .unwrap_or(Outcome::Unknown);
+    let images = crate::images::Manifest::load(&crate::workspace_root())
+        .map(|m| {
+            crate::images::Service::ALL
+                .into_iter()
+                .filter_map(|s| Some((s.name().to_owned(), m.image(s)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cert = Certificate {
+        release: opts.release.clone(),
+        outcome,
+        certified: outcome == Outcome::Valid,
+        date: Utc::now(),
+        machine: Machine::here(),
+        replication: opts.drill.replication_name(),
+        line_latency_ms: opts.drill.line_latency_ms,
+        targets: opts.drill.targets.clone(),
+        probe: opts.drill.probe,
+        images,
+        drills,
+        elapsed_s: started.elapsed().as_secs_f64(),
+        dir: dir.to_owned(),
+    };
+    cert.write(dir)?;
+    Ok(cert)
+}
+
+impl Certificate {
+    /// Writes `certificate.json` and `certificate.md` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), DrError> {
+        let json = dir.join(CERTIFICATE_JSON);
+        let text = serde_json::to_string_pretty(self).expect("a certificate serialises");
+        std::fs::write(&json, text).map_err(|e| DrError::io(&json, e))?;
+        let md = dir.join(CERTIFICATE_MD);
+        std::fs::write(&md, self.markdown()).map_err(|e| DrError::io(&md, e))
+    }
+
+    /// The certificate as Markdown: the verdict first, then one section per drill.
+    pub fn markdown(&self) -> String {
+        let t = &self.targets;
+        let mut out = format!(
+            "# DR certificate: {}\n\n**{}** ({:?}) on {} ({} cpus, kernel {}), {}.\n\n\
+             Replication `{}`, inter-DC line {} ms each way. Targets: tier-1 RTO {} s / RPO {} ms, \
+             tier-2 RTO {} s / RPO {} ms{}. Detection: `/ready` every {} ms, lost after {} \
+             failures. {} drills in {:.0} s.\n\n",
+            self.release,
+            if self.certified {
+                "CERTIFIED"
+            } else {
+                "NOT CERTIFIED"
+            },
+            self.outcome,
+            self.machine.host,
+            self.machine.cpus,
+            self.machine.kernel,
+            self.date.format("%Y-%m-%d %H:%M UTC"),
+            self.replication,
+            self.line_latency_ms,
+            t.tier1_rto.as_secs(),
+            t.tier1_rpo.as_millis(),
+            t.tier2_rto.as_secs(),
+            t.tier2_rpo.as_millis(),
+            if t.zero_loss {
+                ", and RPO = 0 with zero order loss"
+            } else {
+                ""
+            },
+            self.probe.interval.as_millis(),
+            self.probe.threshold,
+            self.drills.len(),
+            self.elapsed_s
+        );
+        out.push_str("| drill | verdict | RTO tier 1 | RTO tier 2 | RPO (orders, window) | lost after reconciliation | P99 after |\n");
+        out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+        let secs = |v: Option<f64>| v.map_or("none".into(), |ms| format!("{:.1} s", ms / 1000.0));
+        for d in &self.drills {
+            out.push_str(&format!(
+                "| {} | {:?} | {} | {} | {}, {} | {} | {} |\n",
+                d.drill,
+                d.outcome,
+                secs(d.rto.tier1_ms),
+                secs(d.rto.tier2_ms),
+                d.rpo.lost_at_promotion.len(),
+                d.rpo
+                    .window_ms
+                    .map_or("0 ms".into(), |w| format!("{w:.0} ms")),
+                d.rpo.lost_after_reconciliation.len(),
+                d.p99_after_ms
+                    .map_or("none".into(), |p| format!("{p:.2} ms")),
+            ));
+        }
+        for d in &self.drills {
+            out.push_str(&format!(
+                "\n## {} ({:?})\n\n{}.\n\nSeed {}, {} orders sent, {} acknowledged, {} unknown; \
+                 run directory `{}`.\n\n| ms from the fault | step | dc | detail |\n| ---: | --- | --- | --- |\n",
+                d.drill,
+                d.outcome,
+                d.description,
+                d.seed,
+                d.orders_sent,
+                d.orders_acknowledged,
+                d.orders_unknown,
+                d.run_dir.display()
+            ));
+            for row in &d.timeline {
+                out.push_str(&format!(
+                    "| {:.0} | {} | {} | {} |\n",
+                    row.at_ms,
+                    row.what,
+                    row.dc.map_or("", |dc| dc.as_str()),
+                    row.detail.replace('|', "/")
+                ));
+            }
+            out.push_str("\n| check | verdict | detail |\n| --- | --- | --- |\n");
+            for c in &d.verdict.children {
+                leaves(&mut out, c);
+            }
+        }
+        out
+    }
+}
+
+fn leaves(out: &mut String, v: &crate::check::Verdict) {
+    if v.children.is_empty() {
+        let evidence = if v.outcome != Outcome::Valid && !v.evidence.orders.is_empty() {
+            format!(" (evidence: {})", v.evidence.orders.join(", "))
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "| {} | {:?} | {}{} |\n",
+            v.check,
+            v.outcome,
+            v.detail.replace('|', "/"),
+            evidence
+        ));
+    } else {
+        for c in &v.children {
+            leaves(out, c);
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! Running one drill: a fresh two-datacenter platform, an open-loop workload through the order
+//! router, the fault (or the planned switchover) with the DR controller acting on it, then the
+//! old site back (fenced), convergence of the new one, and the verdict. The platform is
+//! removed whatever happened.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::controller::{Controller, Promotion};
+use super::drill::{Drill, DrillOptions};
+use super::error::DrError;
+use crate::check::dr::{self, RpoMeasure, RtoMeasure};
+use crate::check::{self, KafkaEvents, LatencyCheck, Outcome, Verdict};
+use crate::fault::{chain, Fault, Nemesis, Stream};
+use crate::history::{self, Recorder, StepMark, HISTORY_FILE};
+use crate::observe::Observer;
+use crate::platform::{Dc, EngineSpec};
+use crate::report::{Report, RunInfo};
+use crate::workload::{self, Mix, Planner, Router, Sample, WorkloadSpec};
+use crate::{Platform, Topology};
+
+/// The link of the inter-DC line that carries dc2's replication from dc1.
+const REPLICATION_LINK: &str = "postgres-replication";
+
+/// How long the platform may take to settle after a drill.
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// One drill's outcome, as the certificate shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillResult {
+    pub drill: Drill,
+    pub description: &'static str,
+    pub replication: &'static str,
+    pub outcome: Outcome,
+    pub verdict: Verdict,
+    pub rto: RtoMeasure,
+    pub rpo: RpoMeasure,
+    /// The fault (or switchover start), ms since the run's start.
+    pub fault_at_ms: f64,
+    /// The controller's steps, ms since the fault.
+    pub timeline: Vec<TimelineRow>,
+    /// Order acknowledgement P99 after the switch, ms.
+    pub p99_after_ms: Option<f64>,
+    pub orders_sent: u64,
+    pub orders_acknowledged: u64,
+    pub orders_unknown: u64,
+    pub run_dir: PathBuf,
+    pub seed: u64,
+    pub elapsed_s: f64,
+}
+
+/// One line of a drill's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineRow {
+    pub at_ms: f64,
+    pub what: String,
+    pub dc: Option<Dc>,
+    pub detail: String,
+}
+
+/// Runs `drill` on a fresh platform with `opts`, its files under `dir`.
+pub async fn run_drill(
+    drill: Drill,
+    opts: &DrillOptions,
+    dir: &Path,
+) -> Result<DrillResult, DrError> {
+    opts.validate()?;
+    let started = Instant::now();
+    let spec = EngineSpec {
+        defects: opts.defects.clone(),
+        ..EngineSpec::default()
+    };
+    let topology = Topology::two_dc()
+        .with_engine_spec(spec)
+        .with_replication(opts.replication)
+        .with_line_latency_ms(opts.line_latency_ms);
+    let platform = Platform::builder()
+        .topology(topology)
+        .seed(opts.seed)
+        .readiness_timeout(opts.readiness_timeout)
+        .start()
+        .await?;
+    let result = drive(&platform, drill, opts, dir, started).await;
+    let removed = platform.shutdown().await;
+    let result = result?;
+    removed?;
+    Ok(result)
+}
+
+fn make_dir(dir: &Path) -> Result<(), DrError> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => std::fs::create_dir_all(dir),
+    }
+    .map_err(|e| DrError::io(dir, e))
+}
+
+/// The slowed, throttled line of [`Drill::SlowLineLoss`], both ways.
+fn slow_line() -> Fault {
+    let mut faults = Vec::new();
+    for stream in [Stream::Upstream, Stream::Downstream] {
+        faults.push(Fault::Latency {
+            link: REPLICATION_LINK.into(),
+            stream,
+            latency_ms: 100,
+            jitter_ms: 0,
+        });
+    }
+    faults.push(Fault::Bandwidth {
+        link: REPLICATION_LINK.into(),
+        stream: Stream::Upstream,
+        rate_kb_s: 256,
+    });
+    Fault::All {
+        faults,
+        stagger_ms: 0,
+    }
+}
+
+async fn drive(
+    platform: &Platform,
+    drill: Drill,
+    opts: &DrillOptions,
+    dir: &Path,
+    started: Instant,
+) -> Result<DrillResult, DrError> {
+    make_dir(dir)?;
+    let site = |dc| {
+        platform
+            .datacenter(dc)
+            .cloned()
+            .ok_or_else(|| DrError::config("topology", format!("no {dc}")))
+    };
+    let (dc1, dc2) = (site(Dc::Dc1)?, site(Dc::Dc2)?);
+    let old = Observer::connect(&dc1).await?;
+    let initial = old.initial().await?;
+    let marks_dc1 = old.kafka_marks().await?;
+    let new = Observer::connect(&dc2).await?;
+    let marks_dc2 = new.kafka_marks().await?;
+    let wall_start = chrono::Utc::now();
+    let recorder = Arc::new(Mutex::new(Recorder::create(dir)?));
+    let router = Router::connect(platform).await?;
+    let spec = WorkloadSpec {
+        max_duration: opts.workload,
+        client_prefix: format!("dr{}", opts.seed),
+        ..WorkloadSpec::new(
+            crate::chaos::DEFAULT_INVESTOR,
+            opts.rate_per_s,
+            (opts.rate_per_s * opts.workload.as_secs_f64()).ceil() as u64,
+            opts.seed,
+        )
+    }
+    .with_mix(Mix {
+        cancel: 0.1,
+        duplicate: 0.05,
+        risk_reject: 0.02,
+    });
+    let planner = Planner::new(
+        &spec,
+        workload::tradables(&spec, &crate::workspace_root().join("fixtures"))?,
+    )?;
+    let flow = {
+        let (router, recorder) = (router.clone(), recorder.clone());
+        tokio::spawn(async move { workload::run(&spec, planner, router, recorder).await })
+    };
+    let mut nemesis = Nemesis::new(platform).record_into(recorder.clone());
+    let controller = Controller::new(platform, router.clone(), recorder.clone(), opts.probe);
+
+    let acted = async {
+        if drill == Drill::SlowLineLoss {
+            tokio::time::sleep(opts.before_fault / 2).await;
+            // Healed by `heal_all` below, with everything else.
+            let _line = nemesis.inject(&slow_line()).await?;
+            tokio::time::sleep(opts.before_fault / 2).await;
+        } else {
+            tokio::time::sleep(opts.before_fault).await;
+        }
+        let promotion = if drill.is_unplanned() {
+            let _lost = nemesis
+                .inject(&Fault::DatacenterLoss { dc: Dc::Dc1 })
+                .await?;
+            if !controller.watch(Dc::Dc1, Duration::from_secs(30)).await? {
+                return Err(DrError::Step {
+                    step: "detect",
+                    reason: "dc1's loss was not detected within 30 s".into(),
+                });
+            }
+            controller.failover(Dc::Dc1, Dc::Dc2).await?
+        } else {
+            controller.switchover(Dc::Dc1, Dc::Dc2).await?
+        };
+        Ok::<Promotion, DrError>(promotion)
+    }
+    .await;
+    let done = flow.await.expect("the workload does not panic");
+    // The old site back: after a loss its containers start again with their data and its
+    // engine must come back fenced; the line's faults end.
+    let healed = nemesis.heal_all().await;
+    let promotion = acted?;
+    let result = done?;
+    healed?;
+
+    let settled = new.settle(SETTLE).await?;
+    let history = history::load(&dir.join(HISTORY_FILE))?;
+    let fault_ns = fault_time(drill, &history);
+    let rerouted_ns = history
+        .steps
+        .iter()
+        .find(|s| s.step == "rerouted")
+        .map_or(u64::MAX, |s| s.at_ns);
+    let latency = workload::latency_samples(&result.samples, &history.timeline);
+    let mut obs = new.observe(initial, latency, &marks_dc2).await?;
+    // The outbox relayed dc1's events to dc1's broker before the switch and dc2's to dc2's:
+    // the events of the drill are judged as a consumer reading both sites sees them.
+    let old_events = old_events(&dc1, &marks_dc1).await?;
+    obs.kafka = merge(old_events, std::mem::take(&mut obs.kafka));
+
+    let targets = &opts.targets;
+    let (rto, rto_v) = dr::rto(&history, fault_ns, Dc::Dc2, targets);
+    let (rpo, rpo_v) = dr::rpo(
+        &history,
+        fault_ns,
+        Dc::Dc2,
+        &promotion.orders_at_promotion,
+        &obs.db,
+        &obs.exchange,
+        targets,
+    );
+    let after: Vec<Sample> = result
+        .samples
+        .iter()
+        .filter(|s| s.intended_ns >= rerouted_ns)
+        .copied()
+        .collect();
+    let p99_after_ms = (!after.is_empty())
+        .then(|| workload::ack_histogram_of(after.iter()).value_at_quantile(0.99) as f64 / 1e6);
+    let mut parts = vec![settled.verdict(), rto_v];
+    parts.extend(rpo_v);
+    parts.push(validate(p99_after_ms, opts.validation_p99));
+    if drill.is_unplanned() {
+        parts.push(old_site_fenced(platform).await);
+    }
+    parts.push(check::judge(
+        &check::safety("surviving_site"),
+        &history,
+        &obs,
+    ));
+    let verdict = Verdict::all(drill.as_str(), parts);
+
+    let info = RunInfo {
+        name: format!("dr-{drill}"),
+        run_dir: dir.to_owned(),
+        seed: opts.seed,
+        replay_command: format!(
+            "harness certify --drills {drill} --replication {} --seed {}",
+            opts.replication_name(),
+            opts.seed
+        ),
+        started: wall_start,
+        finished: chrono::Utc::now(),
+        images: platform.images().clone(),
+        schedule: history.timeline.windows().to_vec(),
+    };
+    Report::new(info, &verdict, &obs.latency, &LatencyCheck::default())
+        .write(dir)
+        .map_err(|e| DrError::io(dir, std::io::Error::other(chain(&e))))?;
+    let tally = result.tally(workload::Intent::Order);
+    Ok(DrillResult {
+        drill,
+        description: drill.describe(),
+        replication: opts.replication_name(),
+        outcome: verdict.outcome,
+        verdict,
+        rto,
+        rpo,
+        fault_at_ms: fault_ns as f64 / 1e6,
+        timeline: timeline(&history.steps, fault_ns, &history.timeline),
+        p99_after_ms,
+        orders_sent: tally.sent,
+        orders_acknowledged: tally.ok,
+        orders_unknown: tally.info,
+        run_dir: dir.to_owned(),
+        seed: opts.seed,
+        elapsed_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The fault's time: the datacenter loss's inject, or the switchover's start.
+fn fault_time(drill: Drill, history: &history::History) -> u64 {
+    if drill.is_unplanned() {
+        history
+            .timeline
+            .windows()
+            .iter()
+            .find(|w| w.fault == "datacenter_loss")
+            .map_or(0, |w| w.inject_ns)
+    } else {
+        history
+            .steps
+            .iter()
+            .find(|s| s.step == "switchover_started")
+            .map_or(0, |s| s.at_ns)
+    }
+}
+
+fn timeline(steps: &[StepMark], fault_ns: u64, faults: &history::Timeline) -> Vec<TimelineRow> {
+    let ms = |at: u64| (at as f64 - fault_ns as f64) / 1e6;
+    let mut rows: Vec<TimelineRow> = faults
+        .windows()
+        .iter()
+        .flat_map(|w| {
+            let mut r = vec![TimelineRow {
+                at_ms: ms(w.inject_ns),
+                what: format!("inject {}", w.fault),
+                dc: None,
+                detail: w.target.clone(),
+            }];
+            if let Some(end) = w.heal_ns {
+                r.push(TimelineRow {
+                    at_ms: ms(end),
+                    what: format!("healed {}", w.fault),
+                    dc: None,
+                    detail: w.target.clone(),
+                });
+            }
+            r
+        })
+        .chain(steps.iter().map(|s| TimelineRow {
+            at_ms: ms(s.at_ns),
+            what: s.step.clone(),
+            dc: s.dc,
+            detail: s.detail.clone(),
+        }))
+        .collect();
+    rows.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+    rows
+}
+
+async fn old_events(
+    dc1: &crate::Endpoints,
+    marks: &crate::observe::KafkaMarks,
+) -> Result<KafkaEvents, DrError> {
+    Ok(Observer::connect(dc1).await?.kafka_events(marks).await?)
+}
+
+/// dc1's events first, then dc2's, as a consumer that reads the old site then the new one.
+fn merge(mut first: KafkaEvents, then: KafkaEvents) -> KafkaEvents {
+    first.order_events.extend(then.order_events);
+    first.trade_events.extend(then.trade_events);
+    first
+}
+
+/// The reference's post-drill validation: order P99 after the switch within `budget`.
+fn validate(p99_after_ms: Option<f64>, budget: Duration) -> Verdict {
+    let limit = budget.as_secs_f64() * 1000.0;
+    match p99_after_ms {
+        None => Verdict::new(
+            "post_drill_latency",
+            Outcome::Invalid,
+            "no order was acknowledged after the switch",
+        ),
+        Some(p99) => {
+            let mut v = Verdict::new(
+                "post_drill_latency",
+                if p99 < limit {
+                    Outcome::Valid
+                } else {
+                    Outcome::Invalid
+                },
+                format!("order P99 after the switch {p99:.2} ms against {limit:.0} ms"),
+            );
+            v.evidence
+                .counts
+                .insert("p99_us".into(), (p99 * 1000.0) as u64);
+            v
+        }
+    }
+}
+
+/// After a loss, the old site comes back with its old data: its engine must be fenced (it
+/// acknowledges, routes and applies nothing) until it is rebuilt as a standby.
+async fn old_site_fenced(platform: &Platform) -> Verdict {
+    const NAME: &str = "old_site_fenced";
+    let Ok(engine) = platform.engine_of(Dc::Dc1) else {
+        return Verdict::unknown(NAME, "dc1 runs no engine");
+    };
+    let role = async {
+        reqwest::get(format!("http://{}/role", engine.http))
+            .await?
+            .json::<serde_json::Value>()
+            .await
+    }
+    .await;
+    match role {
+        Ok(r) if r["role"] == "fenced" => Verdict::valid(
+            NAME,
+            format!("dc1's engine came back fenced: {}", r["superseded_by"]),
+        ),
+        Ok(r) => Verdict::new(
+            NAME,
+            Outcome::Invalid,
+            format!("dc1's engine came back {}, not fenced: {r}", r["role"]),
+        ),
+        Err(e) => Verdict::unknown(NAME, format!("dc1's engine's /role: {e}")),
+    }
+}
