@@ -6,8 +6,9 @@
 //!   the fault to the controller's `positions_queryable` step, taken once the promoted engine
 //!   is ready and the promoted database answers a positions query.
 //! - RPO: the acknowledged orders missing from the promoted database at the moment of its
-//!   promotion (what replication lost), as a count and as a window (fault time minus the
-//!   acknowledgement of the oldest one missing); then what is still missing once the new site
+//!   promotion (what replication lost), as a count and as a window: from the acknowledgement of
+//!   the oldest one missing to the old site's last acknowledgement (or the fault, if later), the
+//!   span of acknowledged business the switch lost; then what is still missing once the new site
 //!   has reconciled with the exchange (the business-level loss), which must be zero for every
 //!   acknowledged order; and the exchange's orders and trades the surviving database does not
 //!   know.
@@ -168,8 +169,8 @@ pub struct RpoMeasure {
     pub acknowledged: u64,
     /// Acknowledged orders missing from the promoted database when it was promoted.
     pub lost_at_promotion: Vec<String>,
-    /// Fault time minus the acknowledgement of the oldest order missing at promotion (0 when
-    /// it was acknowledged after the fault).
+    /// From the acknowledgement of the oldest order missing at promotion to the old site's last
+    /// acknowledgement, or the fault if that is later.
     pub window_ms: Option<f64>,
     /// Of those, the ones the surviving database holds once the new site reconciled.
     pub recovered: Vec<String>,
@@ -230,11 +231,17 @@ pub fn rpo(
         .filter(|(cid, _)| !at_promotion.contains(*cid))
         .map(|(cid, at)| (cid, *at))
         .collect();
+    let end = before_promotion
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(fault_ns);
     let window_ms = lost
         .iter()
         .map(|(_, at)| *at)
         .min()
-        .map(|oldest| ms(fault_ns.saturating_sub(oldest)));
+        .map(|oldest| ms(end.saturating_sub(oldest)));
     let recovered: Vec<String> = lost
         .iter()
         .filter(|(cid, _)| final_ids.contains(cid.as_str()))
@@ -515,6 +522,18 @@ mod tests {
             &lenient,
         );
         assert_eq!(v[0].outcome, Outcome::Valid, "49 ms is inside a 1 s RPO");
+        // The fault recorded before dc1 stopped acknowledging (it is recorded before it is
+        // applied): the window ends at dc1's last acknowledgement.
+        let (m, _) = rpo(
+            &h,
+            500 * MS,
+            Dc::Dc2,
+            &at_promotion,
+            &surviving,
+            &exchange_of(&all),
+            &lenient,
+        );
+        assert_eq!(m.window_ms, Some(40.0), "c-95 at 951 ms to c-99 at 991 ms");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The release's DR certificate (reference 000 sections 3.2.2 and 3.3): every drill run on a
-//! fresh platform, then `certificate.json` (the whole record) and `certificate.md` (for the
-//! release's archive) in the certification's directory. Its outcome is the worst drill's: a
+//! fresh platform, then `certificate.json` (the whole record), `certificate.md` (for the
+//! release's archive) and `certificate.html` (one self-contained page) in the certification's directory. Its outcome is the worst drill's: a
 //! release is certified only when every drill meets every target.
 
 use std::collections::BTreeMap;
@@ -18,6 +18,7 @@ use crate::check::Outcome;
 
 pub const CERTIFICATE_JSON: &str = "certificate.json";
 pub const CERTIFICATE_MD: &str = "certificate.md";
+pub const CERTIFICATE_HTML: &str = "certificate.html";
 
 /// What `harness certify` was asked.
 #[derive(Debug, Clone)]
@@ -143,13 +144,18 @@ pub async fn certify(
 }
 
 impl Certificate {
-    /// Writes `certificate.json` and `certificate.md` into `dir`.
+    /// Writes `certificate.json`, `certificate.md` and `certificate.html` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), DrError> {
-        let json = dir.join(CERTIFICATE_JSON);
         let text = serde_json::to_string_pretty(self).expect("a certificate serialises");
-        std::fs::write(&json, text).map_err(|e| DrError::io(&json, e))?;
-        let md = dir.join(CERTIFICATE_MD);
-        std::fs::write(&md, self.markdown()).map_err(|e| DrError::io(&md, e))
+        for (name, body) in [
+            (CERTIFICATE_JSON, text),
+            (CERTIFICATE_MD, self.markdown()),
+            (CERTIFICATE_HTML, super::html::page(self)),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, body).map_err(|e| DrError::io(&path, e))?;
+        }
+        Ok(())
     }
 
     /// The certificate as Markdown: the verdict first, then one section per drill.
@@ -255,5 +261,111 @@ fn leaves(out: &mut String, v: &crate::check::Verdict) {
         for c in &v.children {
             leaves(out, c);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::dr::{RpoMeasure, RtoMeasure};
+    use crate::check::Verdict;
+    use crate::dr::TimelineRow;
+    use crate::platform::Dc;
+
+    fn certificate(lost: Vec<String>) -> Certificate {
+        let outcome = if lost.is_empty() {
+            Outcome::Valid
+        } else {
+            Outcome::Invalid
+        };
+        let mut rpo = Verdict::new("rpo", outcome, "5 of 900 acknowledged orders missing");
+        rpo.evidence.orders = lost.clone();
+        let drill = DrillResult {
+            drill: Drill::DcLoss,
+            description: Drill::DcLoss.describe(),
+            replication: "async",
+            outcome,
+            verdict: Verdict::all("dc-loss", vec![rpo]),
+            rto: RtoMeasure {
+                tier1_ms: Some(4_200.0),
+                tier2_ms: Some(4_300.0),
+                first_ack: Some("c-1".into()),
+                steps: Vec::new(),
+            },
+            rpo: RpoMeasure {
+                lost_at_promotion: lost,
+                window_ms: Some(48.0),
+                ..RpoMeasure::default()
+            },
+            fault_at_ms: 5_000.0,
+            timeline: vec![TimelineRow {
+                at_ms: 1_510.0,
+                what: "detected".into(),
+                dc: Some(Dc::Dc1),
+                detail: "3 probes <failed>".into(),
+            }],
+            p99_after_ms: Some(3.2),
+            orders_sent: 1_000,
+            orders_acknowledged: 900,
+            orders_unknown: 12,
+            run_dir: "runs/dc-loss".into(),
+            seed: 7,
+            elapsed_s: 61.0,
+        };
+        Certificate {
+            release: "v1.2.3".into(),
+            outcome,
+            certified: outcome == Outcome::Valid,
+            date: Utc::now(),
+            machine: Machine::here(),
+            replication: "async",
+            line_latency_ms: 5,
+            targets: DrTargets::default(),
+            probe: crate::dr::ProbePolicy::default(),
+            images: BTreeMap::new(),
+            drills: vec![drill],
+            elapsed_s: 61.0,
+            dir: "runs".into(),
+        }
+    }
+
+    #[test]
+    fn the_certificate_says_its_verdict_first_and_names_what_was_lost() {
+        let c = certificate(vec!["w7-11".into(), "w7-12".into()]);
+        let md = c.markdown();
+        assert!(
+            md.starts_with("# DR certificate: v1.2.3\n\n**NOT CERTIFIED**"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| dc-loss | Invalid | 4.2 s | 4.3 s | 2, 48 ms |"),
+            "{md}"
+        );
+        assert!(md.contains("evidence: w7-11, w7-12"), "{md}");
+        let html = super::super::html::page(&c);
+        assert!(html.contains("NOT CERTIFIED"));
+        assert!(html.contains("3 probes &lt;failed&gt;"), "text is escaped");
+        assert!(
+            !html.contains("http"),
+            "the page loads nothing from a network"
+        );
+        let ok = certificate(Vec::new());
+        assert!(ok.markdown().contains("**CERTIFIED** (Valid)"));
+    }
+
+    #[test]
+    fn the_certificate_is_written_as_json_markdown_and_html() {
+        let dir = std::env::temp_dir().join(format!("cert-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        certificate(Vec::new()).write(&dir).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(CERTIFICATE_JSON)).unwrap()).unwrap();
+        assert_eq!(json["certified"], true);
+        assert_eq!(json["targets"]["tier1_rto"], 300_000);
+        assert_eq!(json["drills"][0]["rto"]["tier1_ms"], 4_200.0);
+        for f in [CERTIFICATE_MD, CERTIFICATE_HTML] {
+            assert!(dir.join(f).metadata().unwrap().len() > 100, "{f}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -50,8 +50,8 @@ impl Drill {
                  the controller detects, fences, promotes dc2 and reroutes by itself"
             }
             Drill::SlowLineLoss => {
-                "unplanned loss of dc1 while the inter-DC line is slowed (100 ms each way) and \
-                 throttled (256 KB/s): asynchronous replication loses acknowledged orders here"
+                "unplanned loss of dc1 while the inter-DC line is slowed (200 ms each way) and \
+                 throttled (64 KB/s): asynchronous replication loses acknowledged orders here"
             }
         }
     }

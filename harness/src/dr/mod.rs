@@ -11,9 +11,12 @@ mod certificate;
 mod controller;
 mod drill;
 mod error;
+mod html;
 mod run;
 
-pub use certificate::{certify, Certificate, CertifyOptions, CERTIFICATE_JSON, CERTIFICATE_MD};
+pub use certificate::{
+    certify, Certificate, CertifyOptions, CERTIFICATE_HTML, CERTIFICATE_JSON, CERTIFICATE_MD,
+};
 pub use controller::{Controller, ProbePolicy, Promotion};
 pub use drill::{parse_drills, parse_target, Drill, DrillOptions};
 pub use error::DrError;

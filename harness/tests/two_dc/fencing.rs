@@ -117,40 +117,17 @@ fn split_brain(from_dc1: &[String], from_dc2: &[String]) -> Option<String> {
     })
 }
 
-/// Promotes dc2: its PostgreSQL, then its engine, which takes the next epoch and turns ready.
+/// Promotes dc2 (`Platform::promote`: its PostgreSQL, then its engine, which takes the next
+/// epoch and turns ready).
 async fn promote_dc2(platform: &Platform) -> EngineEndpoint {
-    let dc2 = platform.datacenter(Dc::Dc2).unwrap().clone();
-    let standby = connect(&dc2.postgres.connection_string(false)).await;
-    let promoted: bool = standby
-        .query_one("SELECT pg_promote(true, 60)", &[])
+    platform
+        .promote(Dc::Dc2, Duration::from_secs(60))
         .await
-        .expect("pg_promote runs")
-        .get(0);
-    assert!(promoted, "dc2's PostgreSQL is promoted");
-    let engine = dc2.engine.clone().expect("dc2 has an engine");
-    let answer = reqwest::Client::new()
-        .post(format!("http://{}/admin/promote", engine.http))
-        .bearer_auth(&engine.admin_token)
-        .send()
-        .await
-        .expect("the promote route answers");
-    assert!(answer.status().is_success(), "{}", answer.status());
-    let now = wait_role(&engine, "active", Duration::from_secs(60)).await;
+        .expect("dc2 is promoted");
+    let engine = platform.engine_of(Dc::Dc2).unwrap().clone();
+    let now = role(&engine).await;
     assert_eq!(now["role"], "active", "dc2's engine is promoted: {now}");
     assert_eq!(now["serving"]["site"], "dc2", "{now}");
-    let since = Instant::now();
-    while reqwest::get(format!("http://{}/ready", engine.http))
-        .await
-        .map(|r| !r.status().is_success())
-        .unwrap_or(true)
-    {
-        assert!(
-            since.elapsed() < Duration::from_secs(60),
-            "dc2's promoted engine never turned ready: {}",
-            role(&engine).await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     engine
 }
 
