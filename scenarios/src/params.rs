@@ -112,3 +112,59 @@ mod tests {
             .contains("no_lost_order"));
     }
 }
+
+/// `{drill}`: a DR drill's name (`harness::dr::Drill`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "drill", regex = "[a-z-]+")]
+pub struct DrillParam(pub harness::dr::Drill);
+
+impl FromStr for DrillParam {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse().map(Self).map_err(|e| e.to_string())
+    }
+}
+
+/// `{replication}`: `sync` or `async`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "replication", regex = "[a-z]+")]
+pub struct ReplicationParam(pub harness::platform::Replication);
+
+impl FromStr for ReplicationParam {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse()
+            .map(Self)
+            .map_err(|e: harness::Error| e.to_string())
+    }
+}
+
+/// The checks of a DR drill's verdict a step may name, besides [`CHECKS`].
+pub const DR_CHECKS: [&str; 6] = [
+    "rto",
+    "rpo",
+    "no_business_loss",
+    "post_drill_latency",
+    "old_site_fenced",
+    "surviving_site",
+];
+
+/// `{dr_check}`: one of [`DR_CHECKS`] or [`CHECKS`].
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "dr_check", regex = "[a-z_]+")]
+pub struct DrCheckName(pub String);
+
+impl FromStr for DrCheckName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if DR_CHECKS.contains(&s) || CHECKS.contains(&s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "unknown check {s:?}; known: {}, {}",
+                DR_CHECKS.join(", "),
+                CHECKS.join(", ")
+            ))
+        }
+    }
+}

@@ -42,6 +42,10 @@ pub struct TradingWorld {
     /// The fault schedules played during workloads, in order.
     pub schedules: Vec<Played>,
     pub judged: Option<Judged>,
+    /// How a DR drill runs (replication, line, rate), set by `Given` steps before it runs.
+    pub drill_options: harness::dr::DrillOptions,
+    /// The DR drill this scenario ran, on a platform of its own (already removed).
+    pub drill: Option<harness::dr::DrillResult>,
 }
 
 /// A schedule as played: when it started on the history's clock, so that each step's
@@ -82,6 +86,8 @@ impl TradingWorld {
             orders: BTreeMap::new(),
             schedules: Vec::new(),
             judged: None,
+            drill_options: harness::dr::DrillOptions::default(),
+            drill: None,
         }
     }
 
@@ -222,7 +228,7 @@ pub fn replay_command(name: &str) -> String {
 }
 
 /// A file-name-safe form of a scenario's name.
-fn slug(name: &str) -> String {
+pub(crate) fn slug(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {

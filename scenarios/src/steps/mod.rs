@@ -1,7 +1,8 @@
 //! Step definitions, one file per domain concept: the platform, workloads, single orders,
-//! faults, what faults did to trading (recovery), checks and latency budgets.
+//! faults, what faults did to trading (recovery), checks and latency budgets, DR drills.
 
 pub mod checks;
+pub mod dr;
 pub mod faults;
 pub mod latency;
 pub mod orders;

@@ -1,0 +1,183 @@
+//! Steps of the DR drills: the two-datacenter setting, one drill run on a platform of its own
+//! (`harness::dr::run_drill`), and what its meters measured against ground truth. A failing
+//! step prints the drill's verdict with its evidence, its timeline and its run directory.
+
+use anyhow::{anyhow, bail, Result};
+use cucumber::{given, then, when};
+use harness::check::Outcome;
+use harness::dr::DrillResult;
+
+use crate::params::{DrCheckName, DrillParam, DurationParam, OutcomeParam, ReplicationParam};
+use crate::TradingWorld;
+
+impl TradingWorld {
+    fn drill(&self) -> Result<&DrillResult> {
+        self.drill
+            .as_ref()
+            .ok_or_else(|| anyhow!("no drill ran: \"When the <drill> drill runs ...\" first"))
+    }
+}
+
+/// The drill's verdict, timeline and measures, for a failure message.
+fn explain(d: &DrillResult) -> String {
+    let mut out = format!(
+        "drill {} ({:?}, seed {}, run dir {}):\n{}timeline (ms from the fault):\n",
+        d.drill,
+        d.outcome,
+        d.seed,
+        d.run_dir.display(),
+        d.verdict.explain()
+    );
+    for row in &d.timeline {
+        out.push_str(&format!(
+            "  {:>8.0}  {} {}\n",
+            row.at_ms, row.what, row.detail
+        ));
+    }
+    out
+}
+
+#[given(expr = "two datacenters replicating {replication}")]
+async fn two_datacenters(w: &mut TradingWorld, replication: ReplicationParam) {
+    w.drill_options.replication = replication.0;
+}
+
+#[given(expr = "an inter-DC line of {int} ms each way")]
+async fn line(w: &mut TradingWorld, ms: u32) {
+    w.drill_options.line_latency_ms = ms;
+}
+
+#[when(expr = "the {drill} drill runs at {int} orders per second")]
+async fn run_drill(w: &mut TradingWorld, drill: DrillParam, rate: u32) -> Result<()> {
+    w.drill_options.rate_per_s = f64::from(rate);
+    let name = format!(
+        "{}-{}",
+        crate::world::slug(&w.scenario),
+        w.drill_options.replication_name()
+    );
+    let dir = harness::run::runs_dir().join(name);
+    w.run_dir = Some(dir.clone());
+    let result = harness::dr::run_drill(drill.0, &w.drill_options, &dir).await?;
+    println!(
+        "{}: {:?}; RTO tier 1 {:?} ms, tier 2 {:?} ms; RPO {} orders (window {:?} ms); \
+         P99 on the new site {:?} ms; {} orders sent, {} acknowledged, {} unknown",
+        drill.0,
+        result.outcome,
+        result.rto.tier1_ms,
+        result.rto.tier2_ms,
+        result.rpo.lost_at_promotion.len(),
+        result.rpo.window_ms,
+        result.p99_after_ms,
+        result.orders_sent,
+        result.orders_acknowledged,
+        result.orders_unknown
+    );
+    w.drill = Some(result);
+    Ok(())
+}
+
+#[then("no acknowledged order was lost")]
+async fn nothing_lost(w: &mut TradingWorld) -> Result<()> {
+    let d = w.drill()?;
+    if !d.rpo.lost_at_promotion.is_empty() || !d.rpo.lost_after_reconciliation.is_empty() {
+        bail!(
+            "{} acknowledged orders missing at promotion, {} after reconciliation:\n{}",
+            d.rpo.lost_at_promotion.len(),
+            d.rpo.lost_after_reconciliation.len(),
+            explain(d)
+        );
+    }
+    Ok(())
+}
+
+#[then("acknowledged orders were lost, each named")]
+async fn lost_named(w: &mut TradingWorld) -> Result<()> {
+    let d = w.drill()?;
+    let rpo = d
+        .verdict
+        .find("rpo")
+        .ok_or_else(|| anyhow!("the drill has no rpo verdict:\n{}", explain(d)))?;
+    if d.rpo.lost_at_promotion.is_empty() || rpo.evidence.orders.is_empty() {
+        bail!(
+            "no acknowledged order was lost: the meter (or the drill) misses the loss this \
+             scenario exists to show:\n{}",
+            explain(d)
+        );
+    }
+    println!(
+        "lost {} acknowledged orders (window {:?} ms): {}",
+        d.rpo.lost_at_promotion.len(),
+        d.rpo.window_ms,
+        rpo.evidence.orders.join(", ")
+    );
+    Ok(())
+}
+
+#[then(expr = "the tier-1 RTO was within {duration}")]
+async fn tier1_within(w: &mut TradingWorld, limit: DurationParam) -> Result<()> {
+    let d = w.drill()?;
+    let limit_ms = limit.0.as_secs_f64() * 1000.0;
+    match d.rto.tier1_ms {
+        Some(ms) if ms <= limit_ms => Ok(()),
+        Some(ms) => bail!(
+            "tier-1 RTO {:.1} s, over {:.1} s:\n{}",
+            ms / 1000.0,
+            limit_ms / 1000.0,
+            explain(d)
+        ),
+        None => bail!("the new site acknowledged no order:\n{}", explain(d)),
+    }
+}
+
+#[then(expr = "the drill's check {dr_check} is {outcome}")]
+async fn drill_check(
+    w: &mut TradingWorld,
+    check: DrCheckName,
+    outcome: OutcomeParam,
+) -> Result<()> {
+    let d = w.drill()?;
+    let v = d.verdict.find(&check.0).ok_or_else(|| {
+        anyhow!(
+            "check {} did not judge this drill:\n{}",
+            check.0,
+            explain(d)
+        )
+    })?;
+    if v.outcome != outcome.0 {
+        bail!(
+            "check {} is {:?}, expected {:?}:\n{}",
+            check.0,
+            v.outcome,
+            outcome.0,
+            explain(d)
+        );
+    }
+    println!("{}", v.explain().trim_end());
+    Ok(())
+}
+
+#[then(expr = "the controller took the steps {string}")]
+async fn steps_taken(w: &mut TradingWorld, steps: String) -> Result<()> {
+    let d = w.drill()?;
+    let taken: Vec<&str> = d.timeline.iter().map(|r| r.what.as_str()).collect();
+    let mut at = 0;
+    for want in steps.split(',').map(str::trim) {
+        match taken[at..].iter().position(|t| *t == want) {
+            Some(i) => at += i + 1,
+            None => bail!(
+                "step {want:?} is not in the timeline after the steps before it: {taken:?}\n{}",
+                explain(d)
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[then("the drill is valid")]
+async fn drill_valid(w: &mut TradingWorld) -> Result<()> {
+    let d = w.drill()?;
+    if d.outcome != Outcome::Valid {
+        bail!("the drill is {:?}:\n{}", d.outcome, explain(d));
+    }
+    Ok(())
+}
