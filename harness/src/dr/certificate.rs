@@ -193,7 +193,13 @@ impl Certificate {
             self.drills.len(),
             self.elapsed_s
         );
-        out.push_str("| drill | verdict | RTO tier 1 | RTO tier 2 | RPO (orders, window) | lost after reconciliation | P99 after |\n");
+        let images: Vec<String> = self
+            .images
+            .iter()
+            .map(|(service, image)| format!("{service} `{image}`"))
+            .collect();
+        out.push_str(&format!("Images: {}.\n\n", images.join(", ")));
+        out.push_str("| drill | verdict | RTO tier 1 | RTO tier 2 | RPO (orders, window) | lost after reconciliation | P99 on the new site |\n");
         out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
         let secs = |v: Option<f64>| v.map_or("none".into(), |ms| format!("{:.1} s", ms / 1000.0));
         for d in &self.drills {

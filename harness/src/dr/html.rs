@@ -79,9 +79,16 @@ pub(super) fn page(c: &Certificate) -> String {
         t2rpo = t.tier2_rpo.as_millis(),
         strict = if t.zero_loss { "; RPO = 0 and zero order loss" } else { "" },
     );
+    let images: Vec<String> = c
+        .images
+        .iter()
+        .map(|(service, image)| format!("{} <code>{}</code>", esc(service), esc(image)))
+        .collect();
+    out.push_str(&format!("<p>Images: {}.</p>\n", images.join(", ")));
     out.push_str(
         "<table><tr><th>drill</th><th>verdict</th><th>RTO tier 1</th><th>RTO tier 2</th>\
-         <th>RPO orders</th><th>RPO window</th><th>lost after reconciliation</th><th>P99 after</th></tr>\n",
+         <th>RPO orders</th><th>RPO window</th><th>lost after reconciliation</th>\
+         <th>P99 on the new site</th></tr>\n",
     );
     for d in &c.drills {
         out.push_str(&format!(
