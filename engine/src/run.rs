@@ -148,18 +148,30 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
     engine.started.store(true, SeqCst);
     // A standby may sit on a read-only PostgreSQL standby (the DR site's): it touches the
     // database only once promoted, after the database has been.
+    // A standby restarted after its site was promoted (killed, say) finds its database a
+    // primary holding its own site's fence: it starts as the active engine it had become,
+    // through the same fence check as any active start, instead of waiting for a promotion
+    // that already happened.
+    let mut promoting = false;
     if engine.cfg.role == Role::Standby {
-        tracing::info!("standby: waiting for POST /admin/promote");
-        tokio::select! {
-            _ = engine.promote.notified() => {}
-            _ = signal() => { stop_serving(); return Ok(()); }
-            _ = engine.graceful.notified() => { stop_serving(); return Ok(()); }
+        if already_promoted(&engine).await {
+            tracing::info!(
+                "standby: its database was promoted and holds this site's fence; starting active"
+            );
+        } else {
+            tracing::info!("standby: waiting for POST /admin/promote");
+            tokio::select! {
+                _ = engine.promote.notified() => {}
+                _ = signal() => { stop_serving(); return Ok(()); }
+                _ = engine.graceful.notified() => { stop_serving(); return Ok(()); }
+            }
+            engine.promoting.store(true, SeqCst);
+            promoting = true;
+            tracing::info!("promoting");
         }
-        engine.promoting.store(true, SeqCst);
-        tracing::info!("promoting");
     }
     let taken = tokio::select! {
-        t = take_fence(&engine, seed.as_deref()) => t?,
+        t = take_fence(&engine, seed.as_deref(), promoting) => t?,
         _ = signal() => { stop_serving(); return Ok(()); }
         _ = engine.graceful.notified() => { stop_serving(); return Ok(()); }
     };
@@ -234,11 +246,41 @@ enum Taken {
     Fenced,
 }
 
+/// Whether a standby's database has already been promoted for this site: it answers, is no
+/// longer in recovery, and its fence names this site. Anything else (unreachable, still a
+/// standby, another site's token) keeps the engine a standby.
+async fn already_promoted(engine: &Engine) -> bool {
+    let check = async {
+        let mut pg = Pg::new(&engine.cfg.database_url).ok()?;
+        let recovering: bool = pg
+            .get()
+            .await
+            .ok()?
+            .query_one("SELECT pg_is_in_recovery()", &[])
+            .await
+            .ok()?
+            .get(0);
+        if recovering {
+            return Some(false);
+        }
+        let own = fence::read(&mut pg).await.ok()??;
+        Some(own.site == engine.cfg.site)
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), check).await,
+        Ok(Some(true))
+    )
+}
+
 /// Reads this site's token and the peers' before anything is written, so that an old primary
 /// returning after a failover fences itself before its first write (under synchronous
 /// replication that write would wait forever for a standby promoted away); then prepares the
 /// database and serves under the site's token, or, when promoting, takes the next epoch.
-async fn take_fence(engine: &Engine, seed: Option<&str>) -> Result<Taken, EngineError> {
+async fn take_fence(
+    engine: &Engine,
+    seed: Option<&str>,
+    promoting: bool,
+) -> Result<Taken, EngineError> {
     let mut own_pg = Pg::new(&engine.cfg.database_url)?;
     let deadline = Instant::now() + Duration::from_secs(60);
     let own = loop {
@@ -253,7 +295,6 @@ async fn take_fence(engine: &Engine, seed: Option<&str>) -> Result<Taken, Engine
         }
     };
     let peers = fence::peers(&engine.cfg.fence_peer_urls).await;
-    let promoting = engine.cfg.role == Role::Standby;
     // DEFECT (test only): an old primary that never looks at the peers serves on.
     if !promoting && !engine.cfg.defects.ignore_fence {
         if let Some(by) = fence::superseded_by(&engine.cfg.site, own.as_ref(), &peers) {

@@ -276,3 +276,34 @@ async fn under_async_only_the_fence_keeps_the_old_primary_from_acknowledging(
     assert_eq!(dc1_role["role"], want, "{dc1_role}");
     super::shutdown_leaves_nothing(platform).await;
 }
+
+/// After the promotion, dc2 is the primary site: its engine killed (a pod kill on the new
+/// primary) comes back serving, though it was started as a standby: its database is a primary
+/// holding dc2's fence.
+pub async fn a_promoted_engine_killed_comes_back_serving(platform: &Platform) {
+    let dc2 = platform.engine_of(Dc::Dc2).unwrap().clone();
+    let mut nemesis = Nemesis::new(platform).readiness_timeout(super::READY);
+    let killed = nemesis
+        .inject(&Fault::Kill {
+            service: "dc2/engine".into(),
+        })
+        .await
+        .expect("dc2's engine is killed");
+    nemesis
+        .heal(killed)
+        .await
+        .expect("dc2's engine starts again");
+    platform
+        .wait_engine_ready(Dc::Dc2, Duration::from_secs(60))
+        .await
+        .expect("the restarted engine of the promoted site turns ready");
+    let now = role(&dc2).await;
+    assert_eq!(now["role"], "active", "{now}");
+    assert_eq!(now["serving"]["site"], "dc2", "{now}");
+    let served = send_direct(&dc2, "dc2-after-kill", 5).await;
+    assert_eq!(
+        served.len(),
+        5,
+        "the promoted site serves again: {served:?}"
+    );
+}

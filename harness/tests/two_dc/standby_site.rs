@@ -115,5 +115,6 @@ async fn two_sites_start_with_a_standby_engine_and_dc2_has_every_acknowledged_or
     super::datacenter_loss::losing_dc2_holds_sync_commits_until_it_is_back(&platform).await;
     super::fencing::after_dc2_is_promoted_dc1_acknowledges_nothing_isolated_or_restarted(&platform)
         .await;
+    super::fencing::a_promoted_engine_killed_comes_back_serving(&platform).await;
     super::shutdown_leaves_nothing(platform).await;
 }
