@@ -58,6 +58,15 @@ impl GrpcOrders {
             .map_err(err)?;
         Ok(Self(OrderServiceClient::new(channel)))
     }
+
+    /// A client that connects on its first call (tests that never call it).
+    #[cfg(test)]
+    pub(crate) fn lazy(addr: &str) -> Self {
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .expect("a valid address")
+            .connect_lazy();
+        Self(OrderServiceClient::new(channel))
+    }
 }
 
 impl OrderEntry for GrpcOrders {

@@ -155,3 +155,79 @@ impl OrderEntry for Router {
         (Some(dc), pinned)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A router over two engines it never calls.
+    fn router() -> Router {
+        let engines = [Dc::Dc1, Dc::Dc2]
+            .into_iter()
+            .map(|dc| (dc, GrpcOrders::lazy("127.0.0.1:9")))
+            .collect();
+        Router {
+            engines: Arc::new(engines),
+            active: Arc::new(RwLock::new(Dc::Dc1)),
+            pinned: None,
+            held: Arc::new(tokio::sync::watch::channel(false).0),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_held_router_admits_nothing_until_released_and_counts_what_is_in_flight() {
+        let r = router();
+        let first = r.admit().await;
+        assert_eq!(r.in_flight(), 1);
+        r.hold();
+        let held = r.clone();
+        let waiting = tokio::spawn(async move {
+            let _admitted = held.admit().await;
+            held.pinned().0
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiting.is_finished(),
+            "an operation arriving while held waits"
+        );
+        assert_eq!(r.in_flight(), 1, "a waiting operation is not in flight");
+        assert!(!r.drained(Duration::from_millis(20)).await);
+        drop(first);
+        assert!(r.drained(Duration::from_millis(100)).await);
+        r.switch_to(Dc::Dc2).unwrap();
+        r.release();
+        let went_to = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("released")
+            .unwrap();
+        assert_eq!(
+            went_to,
+            Some(Dc::Dc2),
+            "a held operation goes where the router points at release"
+        );
+        assert_eq!(r.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_switch_to_a_site_without_an_engine_is_refused() {
+        let r = router();
+        let one_site = Router {
+            engines: Arc::new(
+                r.engines
+                    .iter()
+                    .take(1)
+                    .map(|(dc, e)| (*dc, e.clone()))
+                    .collect(),
+            ),
+            ..r
+        };
+        assert!(matches!(
+            one_site.switch_to(Dc::Dc2),
+            Err(WorkloadError::NoRoute(Dc::Dc2))
+        ));
+        assert_eq!(one_site.active(), Dc::Dc1);
+    }
+}
