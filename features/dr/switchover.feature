@@ -10,11 +10,13 @@ Feature: Planned switchover to the DR site
   of its promotion, and every acknowledged order against dc2's final state and the exchange.
 
   The switch takes under a second on this machine; 30 s leaves room for a shared CI machine.
-  The reference's post-drill validation (order P99 < 10 ms on dc2) is part of the drill's
-  verdict.
+  The reference's post-drill validation (a 10 s workload on dc2, order P99 < 10 ms) is part of
+  the drill's verdict; `harness certify` holds it to 10 ms, these scenarios to 50 ms, a budget
+  a shared CI machine running a build beside them still meets (measured 5-7 ms when alone).
 
   Scenario Outline: a planned switchover under <replication> replication loses nothing
     Given two datacenters replicating <replication>
+    And the post-drill validation allows an order P99 of 50 ms
     When the switchover drill runs at 100 orders per second
     Then the controller took the steps "switchover_started, order_reception_stopped, drained, old_engine_stopped, caught_up, promote_database, snapshot, promote_engine, rerouted, positions_queryable"
     And no acknowledged order was lost

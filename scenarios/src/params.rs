@@ -140,7 +140,8 @@ impl FromStr for ReplicationParam {
 }
 
 /// The checks of a DR drill's verdict a step may name, besides [`CHECKS`].
-pub const DR_CHECKS: [&str; 6] = [
+pub const DR_CHECKS: [&str; 7] = [
+    "at_most_one_site",
     "rto",
     "rpo",
     "no_business_loss",

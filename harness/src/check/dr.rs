@@ -29,6 +29,7 @@ use crate::platform::Dc;
 pub const RTO: &str = "rto";
 pub const RPO: &str = "rpo";
 pub const BUSINESS_LOSS: &str = "no_business_loss";
+pub const ONE_SITE: &str = "at_most_one_site";
 
 /// The step the DR controller records when the new site's positions answer.
 pub const POSITIONS_QUERYABLE: &str = "positions_queryable";
@@ -339,6 +340,44 @@ pub fn rpo(
     (measure, vec![rpo_v, business])
 }
 
+/// At most one site acknowledges orders at any time: once `new_site` serves (from
+/// `promoted_ns`), no other site acknowledges anything. Judged from the history, where every
+/// reply names the site it came from (a stale client's too).
+pub fn at_most_one_site(history: &History, new_site: Dc, promoted_ns: u64) -> Verdict {
+    let mut old = Vec::new();
+    let mut new = 0u64;
+    for o in &history.operations {
+        if let (Op::Submit(s), OpOutcome::Ok(r), Some(done)) = (&o.op, &o.outcome, o.complete_ns) {
+            if done < promoted_ns {
+                continue;
+            }
+            match r.dc {
+                Some(dc) if dc == new_site => new += 1,
+                Some(_) => old.push(s.client_order_id.clone()),
+                None => {}
+            }
+        }
+    }
+    let outcome = if old.is_empty() {
+        Outcome::Valid
+    } else {
+        Outcome::Invalid
+    };
+    let mut v = Verdict::new(
+        ONE_SITE,
+        outcome,
+        format!(
+            "after {new_site} served, it acknowledged {new} orders and the other site {}",
+            old.len()
+        ),
+    );
+    let count = old.len() as u64;
+    v.evidence = named(old);
+    v.evidence.counts.insert("old_site_acks".into(), count);
+    v.evidence.counts.insert("new_site_acks".into(), new);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,6 +573,21 @@ mod tests {
             &lenient,
         );
         assert_eq!(m.window_ms, Some(40.0), "c-95 at 951 ms to c-99 at 991 ms");
+    }
+
+    #[test]
+    fn a_site_acknowledging_after_the_other_was_promoted_is_a_split_brain() {
+        // dc1 acknowledges c-0..c-99 until 991 ms; dc2 serves from 4 s.
+        let h = history(100, 4_000, 4_500);
+        let v = at_most_one_site(&h, Dc::Dc2, 3_000 * MS);
+        assert_eq!(v.outcome, Outcome::Valid, "{}", v.detail);
+        let v = at_most_one_site(&h, Dc::Dc2, 900 * MS);
+        assert_eq!(v.outcome, Outcome::Invalid, "dc1 acknowledged after 900 ms");
+        assert_eq!(
+            v.evidence.counts["old_site_acks"], 10,
+            "c-90..c-99: {:?}",
+            v.evidence
+        );
     }
 
     #[test]

@@ -96,16 +96,14 @@ impl<'p> Controller<'p> {
             .ok_or_else(|| DrError::config("datacenter", format!("the platform has no {dc}")))
     }
 
-    /// Probes `dc`'s engine until `threshold` probes in a row fail (then records `detected`
-    /// and returns true) or `within` passes (false).
+    /// Probes `dc`'s engine (`/ready`, from outside both sites) until `threshold` probes in a
+    /// row fail (then records `detected` and returns true) or `within` passes (false).
     pub async fn watch(&self, dc: Dc, within: Duration) -> Result<bool, DrError> {
         let engine = self.platform.engine_of(dc)?;
         let url = format!("http://{}/ready", engine.http);
-        let since = Instant::now();
-        let mut failed = 0;
-        while since.elapsed() < within {
-            let probed = Instant::now();
-            let last = match self.http.get(&url).send().await {
+        let what = format!("probes of {dc}'s /ready");
+        self.watch_with(dc, within, &what, || async {
+            match self.http.get(&url).send().await {
                 Ok(r) if r.status().is_success() => None,
                 Ok(r) => Some(format!("/ready answered {}", r.status())),
                 Err(e) if e.is_timeout() => Some(format!(
@@ -113,8 +111,75 @@ impl<'p> Controller<'p> {
                     self.policy.timeout.as_millis()
                 )),
                 Err(e) => Some(format!("/ready: {e}")),
-            };
-            match last {
+            }
+        })
+        .await
+    }
+
+    /// Probes `dc`'s PostgreSQL as the other site sees it, across the inter-DC line (a
+    /// `SELECT 1` through the line's replication link): the DR site's view of the primary,
+    /// which loses it when the site is cut off though it is still running.
+    pub async fn watch_across_line(&self, dc: Dc, within: Duration) -> Result<bool, DrError> {
+        let line = self
+            .platform
+            .line()
+            .ok_or_else(|| DrError::config("topology", "the platform has no inter-DC line"))?;
+        let pg = &self.site(dc)?.postgres;
+        let host = reqwest::Url::parse(&line.api)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .ok_or_else(|| {
+                DrError::config(
+                    "line",
+                    format!("the line's API {:?} names no host", line.api),
+                )
+            })?;
+        let addr = (host, crate::platform::REPLICATION_LINK_PORT);
+        let conn = format!(
+            "host={} port={} user={} password={} dbname={}",
+            addr.0, addr.1, pg.user, pg.password, pg.database
+        );
+        let what = format!("probes of {dc}'s PostgreSQL across the line");
+        let timeout = self.policy.timeout;
+        self.watch_with(dc, within, &what, || {
+            let conn = conn.clone();
+            async move {
+                let probe = async {
+                    let (client, connection) =
+                        tokio_postgres::connect(&conn, tokio_postgres::NoTls).await?;
+                    let task = tokio::spawn(connection);
+                    let answered = client.simple_query("SELECT 1").await.map(|_| ());
+                    task.abort();
+                    answered
+                };
+                match tokio::time::timeout(timeout, probe).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(format!("SELECT 1: {e}")),
+                    Err(_) => Some(format!("no answer within {} ms", timeout.as_millis())),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Runs `probe` (None when healthy, else why not) every interval until `threshold`
+    /// failures in a row (records `detected`, true) or `within` passes (false).
+    async fn watch_with<F, Fut>(
+        &self,
+        dc: Dc,
+        within: Duration,
+        what: &str,
+        probe: F,
+    ) -> Result<bool, DrError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Option<String>>,
+    {
+        let since = Instant::now();
+        let mut failed = 0;
+        while since.elapsed() < within {
+            let probed = Instant::now();
+            match probe().await {
                 None => failed = 0,
                 Some(why) => {
                     failed += 1;
@@ -123,7 +188,7 @@ impl<'p> Controller<'p> {
                             "detected",
                             dc,
                             &format!(
-                                "{failed} probes in a row failed, {} ms apart (last: {why})",
+                                "{failed} {what} in a row failed, {} ms apart (last: {why})",
                                 self.policy.interval.as_millis()
                             ),
                         )?;

@@ -25,16 +25,26 @@ pub enum Drill {
     /// Unplanned loss of dc1 while the inter-DC line is slowed and throttled: the case where
     /// asynchronous replication loses acknowledged orders.
     SlowLineLoss,
+    /// dc1 cut off from dc2 but alive (the split-brain case), a stale client still sending to
+    /// it: the controller, seeing dc1 lost across the line, promotes dc2; at most one site may
+    /// acknowledge orders at any time, and once the line is back dc1 must fence itself.
+    Isolation,
 }
 
 impl Drill {
-    pub const ALL: [Drill; 3] = [Drill::Switchover, Drill::DcLoss, Drill::SlowLineLoss];
+    pub const ALL: [Drill; 4] = [
+        Drill::Switchover,
+        Drill::DcLoss,
+        Drill::SlowLineLoss,
+        Drill::Isolation,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Drill::Switchover => "switchover",
             Drill::DcLoss => "dc-loss",
             Drill::SlowLineLoss => "slow-line-loss",
+            Drill::Isolation => "isolation",
         }
     }
 
@@ -52,6 +62,11 @@ impl Drill {
             Drill::SlowLineLoss => {
                 "unplanned loss of dc1 while the inter-DC line is slowed (200 ms each way) and \
                  throttled (64 KB/s): asynchronous replication loses acknowledged orders here"
+            }
+            Drill::Isolation => {
+                "dc1 cut off from dc2 but alive, a stale client still sending to it: the \
+                 controller sees dc1 lost across the line and promotes dc2; at most one site \
+                 acknowledges at any time, and dc1 fences itself once the line is back"
             }
         }
     }
@@ -237,7 +252,7 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case::every_drill_by_default("", &[Drill::Switchover, Drill::DcLoss, Drill::SlowLineLoss])]
+    #[case::every_drill_by_default("", &Drill::ALL)]
     #[case::one("dc-loss", &[Drill::DcLoss])]
     #[case::spaces_and_repeats(" switchover , dc-loss,switchover", &[Drill::Switchover, Drill::DcLoss])]
     fn drill_lists_parse(#[case] text: &str, #[case] want: &[Drill]) {

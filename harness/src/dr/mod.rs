@@ -3,9 +3,10 @@
 //! drills it is exercised by, and the release's DR certificate that `harness certify` writes.
 //! The meters (RTO per tier, RPO, business-level loss) are in [`crate::check::dr`].
 //!
-//! Known gaps: the failback and split-brain drills are still to come; Kafka is judged across
-//! both sites' brokers (a consumer that reads the old site and then the new one), not yet
-//! from the surviving broker alone.
+//! Known gaps: the failback drill (dc1 rebuilt as a standby of dc2, then switched back) is still
+//! to come, and so is the old site rejoining as a standby after an isolation (it comes back
+//! fenced); Kafka is judged across both sites' brokers (a consumer that reads the old site and
+//! then the new one), not yet from the surviving broker alone.
 
 mod certificate;
 mod controller;

@@ -25,6 +25,19 @@ use crate::{Platform, Topology};
 /// The link of the inter-DC line that carries dc2's replication from dc1.
 const REPLICATION_LINK: &str = "postgres-replication";
 
+/// How long the isolation drill keeps dc1 cut off (detection and promotion included).
+const ISOLATED: Duration = Duration::from_secs(6);
+
+/// The stale client's rate in the isolation drill.
+const STALE_RATE: f64 = 10.0;
+
+fn undetected() -> DrError {
+    DrError::Step {
+        step: "detect",
+        reason: "dc1's loss was not detected within 30 s".into(),
+    }
+}
+
 /// The post-drill validation's workload: this long at the drill's rate, through the router to
 /// the new site, once the drill is over and the old site is back.
 const VALIDATION: Duration = Duration::from_secs(10);
@@ -185,6 +198,30 @@ async fn drive(
         let spec = spec.clone();
         tokio::spawn(async move { workload::run(&spec, planner, router, recorder).await })
     };
+    // A client that still resolves dc1 (the isolation drill): plain orders straight to dc1's
+    // engine, never held or rerouted, recorded in the same history.
+    let stale = if drill == Drill::Isolation {
+        let spec = WorkloadSpec {
+            max_duration: opts.workload + Duration::from_secs(1),
+            client_prefix: format!("dr{}s", opts.seed),
+            ..WorkloadSpec::new(
+                &investor,
+                STALE_RATE,
+                (STALE_RATE * opts.workload.as_secs_f64()).ceil() as u64,
+                opts.seed.wrapping_add(2),
+            )
+        };
+        let planner = Planner::new(
+            &spec,
+            workload::tradables(&spec, &crate::workspace_root().join("fixtures"))?,
+        )?;
+        let (stale, recorder) = (router.stale(Dc::Dc1)?, recorder.clone());
+        Some(tokio::spawn(async move {
+            workload::run(&spec, planner, stale, recorder).await
+        }))
+    } else {
+        None
+    };
     let mut nemesis = Nemesis::new(platform).record_into(recorder.clone());
     let controller = Controller::new(platform, router.clone(), recorder.clone(), opts.probe);
 
@@ -197,29 +234,52 @@ async fn drive(
         } else {
             tokio::time::sleep(opts.before_fault).await;
         }
-        let promotion = if drill.is_unplanned() {
-            let _lost = nemesis
-                .inject(&Fault::DatacenterLoss { dc: Dc::Dc1 })
-                .await?;
-            if !controller.watch(Dc::Dc1, Duration::from_secs(30)).await? {
-                return Err(DrError::Step {
-                    step: "detect",
-                    reason: "dc1's loss was not detected within 30 s".into(),
-                });
+        let promotion = match drill {
+            Drill::Switchover => controller.switchover(Dc::Dc1, Dc::Dc2).await?,
+            Drill::DcLoss | Drill::SlowLineLoss => {
+                let _lost = nemesis
+                    .inject(&Fault::DatacenterLoss { dc: Dc::Dc1 })
+                    .await?;
+                if !controller.watch(Dc::Dc1, Duration::from_secs(30)).await? {
+                    return Err(undetected());
+                }
+                controller.failover(Dc::Dc1, Dc::Dc2).await?
             }
-            controller.failover(Dc::Dc1, Dc::Dc2).await?
-        } else {
-            controller.switchover(Dc::Dc1, Dc::Dc2).await?
+            Drill::Isolation => {
+                let cut = nemesis
+                    .inject(&Fault::DatacenterIsolation { dc: Dc::Dc1 })
+                    .await?;
+                let since = Instant::now();
+                if !controller
+                    .watch_across_line(Dc::Dc1, Duration::from_secs(30))
+                    .await?
+                {
+                    return Err(undetected());
+                }
+                let promotion = controller.failover(Dc::Dc1, Dc::Dc2).await?;
+                // The line back while the stale client still sends to dc1: it must read dc2's
+                // epoch and fence itself.
+                tokio::time::sleep(ISOLATED.saturating_sub(since.elapsed())).await;
+                nemesis.heal(cut).await?;
+                promotion
+            }
         };
         Ok::<Promotion, DrError>(promotion)
     }
     .await;
     let done = flow.await.expect("the workload does not panic");
+    let stale_done = match stale {
+        Some(s) => Some(s.await.expect("the stale client does not panic")),
+        None => None,
+    };
     // The old site back: after a loss its containers start again with their data and its
     // engine must come back fenced; the line's faults end.
     let healed = nemesis.heal_all().await;
     let promotion = acted?;
     let result = done?;
+    if let Some(s) = stale_done {
+        s?;
+    }
     healed?;
     let validation = validation_workload(opts, &investor, router, recorder).await?;
 
@@ -256,6 +316,14 @@ async fn drive(
     let mut parts = vec![settled.verdict(), rto_v];
     parts.extend(rpo_v);
     parts.push(validate(p99_after_ms, opts.validation_p99));
+    if drill == Drill::Isolation {
+        let promoted = history
+            .steps
+            .iter()
+            .find(|s| s.step == "promote_engine")
+            .map_or(0, |s| s.at_ns);
+        parts.push(dr::at_most_one_site(&history, Dc::Dc2, promoted));
+    }
     if drill.is_unplanned() {
         parts.push(old_site_fenced(platform).await);
     }
@@ -304,14 +372,19 @@ async fn drive(
     })
 }
 
-/// The fault's time: the datacenter loss's inject, or the switchover's start.
+/// The fault's time: the datacenter loss's or isolation's inject, or the switchover's start.
 fn fault_time(drill: Drill, history: &history::History) -> u64 {
     if drill.is_unplanned() {
+        let fault = if drill == Drill::Isolation {
+            "datacenter_isolation"
+        } else {
+            "datacenter_loss"
+        };
         history
             .timeline
             .windows()
             .iter()
-            .find(|w| w.fault == "datacenter_loss")
+            .find(|w| w.fault == fault)
             .map_or(0, |w| w.inject_ns)
     } else {
         history

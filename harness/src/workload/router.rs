@@ -30,6 +30,8 @@ pub struct Router {
     pinned: Option<Dc>,
     held: Arc<tokio::sync::watch::Sender<bool>>,
     in_flight: Arc<AtomicUsize>,
+    /// A stale client's route: always this site, whatever the router is told.
+    fixed: Option<Dc>,
 }
 
 /// An operation admitted by a router, in flight until dropped.
@@ -62,6 +64,23 @@ impl Router {
             pinned: None,
             held: Arc::new(tokio::sync::watch::channel(false).0),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            fixed: None,
+        })
+    }
+
+    /// A stale client of the same engines: it keeps sending to `dc` whatever this router is
+    /// told and is never held (a client that still resolves the old site during a failover).
+    pub fn stale(&self, dc: Dc) -> Result<Self, WorkloadError> {
+        if !self.engines.contains_key(&dc) {
+            return Err(WorkloadError::NoRoute(dc));
+        }
+        Ok(Self {
+            engines: self.engines.clone(),
+            active: Arc::new(RwLock::new(dc)),
+            pinned: None,
+            held: Arc::new(tokio::sync::watch::channel(false).0),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            fixed: Some(dc),
         })
     }
 
@@ -106,7 +125,7 @@ impl Router {
 
     /// Sends every later operation to `dc`'s engine.
     pub fn switch_to(&self, dc: Dc) -> Result<(), WorkloadError> {
-        if !self.engines.contains_key(&dc) {
+        if !self.engines.contains_key(&dc) || self.fixed.is_some_and(|f| f != dc) {
             return Err(WorkloadError::NoRoute(dc));
         }
         *self.active.write().unwrap_or_else(|e| e.into_inner()) = dc;
@@ -174,7 +193,27 @@ mod tests {
             pinned: None,
             held: Arc::new(tokio::sync::watch::channel(false).0),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            fixed: None,
         }
+    }
+
+    #[tokio::test]
+    async fn a_stale_client_keeps_its_site_and_is_never_held() {
+        let r = router();
+        let stale = r.stale(Dc::Dc1).unwrap();
+        r.hold();
+        r.switch_to(Dc::Dc2).unwrap();
+        let admitted = tokio::time::timeout(Duration::from_secs(1), stale.admit()).await;
+        assert!(
+            admitted.is_ok(),
+            "the router's hold does not hold a stale client"
+        );
+        assert_eq!(stale.pinned().0, Some(Dc::Dc1));
+        assert!(
+            stale.switch_to(Dc::Dc2).is_err(),
+            "a stale client is not rerouted"
+        );
+        r.release();
     }
 
     #[tokio::test]

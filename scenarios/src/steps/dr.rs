@@ -47,9 +47,15 @@ async fn line(w: &mut TradingWorld, ms: u32) {
     w.drill_options.line_latency_ms = ms;
 }
 
+#[given(expr = "the post-drill validation allows an order P99 of {duration}")]
+async fn validation_budget(w: &mut TradingWorld, limit: DurationParam) {
+    w.drill_options.validation_p99 = limit.0;
+}
+
 #[when(expr = "the {drill} drill runs at {int} orders per second")]
 async fn run_drill(w: &mut TradingWorld, drill: DrillParam, rate: u32) -> Result<()> {
     w.drill_options.rate_per_s = f64::from(rate);
+    w.drill_options.defects = w.defects.clone();
     let name = format!(
         "{}-{}",
         crate::world::slug(&w.scenario),
