@@ -57,6 +57,14 @@ pub enum RunError {
     Report(#[from] ReportError),
 }
 
+/// Empties `dir` (creating it if need be): a run directory replaced by a new run.
+pub fn fresh_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => std::fs::create_dir_all(dir),
+    }
+}
+
 /// Where runs keep their files: `HARNESS_RUNS_DIR`, else `<target>/harness/runs`.
 pub fn runs_dir() -> PathBuf {
     std::env::var_os("HARNESS_RUNS_DIR")
@@ -107,11 +115,7 @@ impl Run {
     ) -> Result<Self, RunError> {
         let endpoints = platform.endpoints();
         let dir = runs_dir().join(name);
-        let made = match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => std::fs::create_dir_all(&dir),
-        };
-        made.map_err(|source| RunError::Dir {
+        fresh_dir(&dir).map_err(|source| RunError::Dir {
             path: dir.clone(),
             source,
         })?;

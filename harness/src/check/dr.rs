@@ -88,8 +88,6 @@ pub struct RtoMeasure {
     pub tier2_ms: Option<f64>,
     /// The first order the new site acknowledged.
     pub first_ack: Option<String>,
-    /// Each controller step after the fault, ms since the fault.
-    pub steps: Vec<(String, f64)>,
 }
 
 /// Measures RTO from `history`: the fault at `fault_ns`, `site` the new active site.
@@ -111,12 +109,6 @@ pub fn rto(
             _ => None,
         })
         .min();
-    let steps: Vec<(String, f64)> = history
-        .steps
-        .iter()
-        .filter(|s| s.at_ns >= fault_ns)
-        .map(|s| (s.step.clone(), ms(s.at_ns - fault_ns)))
-        .collect();
     let tier2 = history
         .steps
         .iter()
@@ -126,7 +118,6 @@ pub fn rto(
         tier1_ms: first.as_ref().map(|(at, _)| ms(at - fault_ns)),
         tier2_ms: tier2,
         first_ack: first.map(|(_, cid)| cid),
-        steps,
     };
     let budget = |d: Duration| d.as_secs_f64() * 1000.0;
     let (outcome, detail) = match (measure.tier1_ms, measure.tier2_ms) {

@@ -14,7 +14,7 @@ use super::drill::{Drill, DrillOptions};
 use super::error::DrError;
 use super::run::{run_drill, DrillResult};
 use crate::check::dr::DrTargets;
-use crate::check::Outcome;
+use crate::check::{Outcome, Verdict};
 
 pub const CERTIFICATE_JSON: &str = "certificate.json";
 pub const CERTIFICATE_MD: &str = "certificate.md";
@@ -201,21 +201,11 @@ impl Certificate {
         out.push_str(&format!("Images: {}.\n\n", images.join(", ")));
         out.push_str("| drill | verdict | RTO tier 1 | RTO tier 2 | RPO (orders, window) | lost after reconciliation | P99 on the new site |\n");
         out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
-        let secs = |v: Option<f64>| v.map_or("none".into(), |ms| format!("{:.1} s", ms / 1000.0));
         for d in &self.drills {
+            let m = Measures::of(d);
             out.push_str(&format!(
                 "| {} | {:?} | {} | {} | {}, {} | {} | {} |\n",
-                d.drill,
-                d.outcome,
-                secs(d.rto.tier1_ms),
-                secs(d.rto.tier2_ms),
-                d.rpo.lost_at_promotion.len(),
-                d.rpo
-                    .window_ms
-                    .map_or("0 ms".into(), |w| format!("{w:.0} ms")),
-                d.rpo.lost_after_reconciliation.len(),
-                d.p99_after_ms
-                    .map_or("none".into(), |p| format!("{p:.2} ms")),
+                d.drill, d.outcome, m.tier1, m.tier2, m.lost, m.window, m.lost_after, m.p99
             ));
         }
         for d in &self.drills {
@@ -241,33 +231,61 @@ impl Certificate {
                 ));
             }
             out.push_str("\n| check | verdict | detail |\n| --- | --- | --- |\n");
-            for c in &d.verdict.children {
-                leaves(&mut out, c);
+            for v in leaf_checks(&d.verdict) {
+                let evidence = if v.outcome != Outcome::Valid && !v.evidence.orders.is_empty() {
+                    format!(" (evidence: {})", v.evidence.orders.join(", "))
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!(
+                    "| {} | {:?} | {}{} |\n",
+                    v.check,
+                    v.outcome,
+                    v.detail.replace('|', "/"),
+                    evidence
+                ));
             }
         }
         out
     }
 }
 
-fn leaves(out: &mut String, v: &crate::check::Verdict) {
-    if v.children.is_empty() {
-        let evidence = if v.outcome != Outcome::Valid && !v.evidence.orders.is_empty() {
-            format!(" (evidence: {})", v.evidence.orders.join(", "))
-        } else {
-            String::new()
-        };
-        out.push_str(&format!(
-            "| {} | {:?} | {}{} |\n",
-            v.check,
-            v.outcome,
-            v.detail.replace('|', "/"),
-            evidence
-        ));
-    } else {
-        for c in &v.children {
-            leaves(out, c);
+/// A drill's measures as the certificate's summary shows them, in every format.
+pub(super) struct Measures {
+    pub tier1: String,
+    pub tier2: String,
+    pub lost: usize,
+    pub window: String,
+    pub lost_after: usize,
+    pub p99: String,
+}
+
+impl Measures {
+    pub(super) fn of(d: &DrillResult) -> Self {
+        let secs = |v: Option<f64>| v.map_or("none".into(), |ms| format!("{:.1} s", ms / 1000.0));
+        Self {
+            tier1: secs(d.rto.tier1_ms),
+            tier2: secs(d.rto.tier2_ms),
+            lost: d.rpo.lost_at_promotion.len(),
+            window: d
+                .rpo
+                .window_ms
+                .map_or("0 ms".into(), |w| format!("{w:.0} ms")),
+            lost_after: d.rpo.lost_after_reconciliation.len(),
+            p99: d
+                .p99_after_ms
+                .map_or("none".into(), |p| format!("{p:.2} ms")),
         }
     }
+}
+
+/// The checks a verdict is made of, leaves only, in order (a drill's verdict composes the
+/// safety checks under `surviving_site`).
+pub(super) fn leaf_checks(v: &Verdict) -> Vec<&Verdict> {
+    if v.children.is_empty() {
+        return vec![v];
+    }
+    v.children.iter().flat_map(leaf_checks).collect()
 }
 
 #[cfg(test)]
@@ -296,7 +314,6 @@ mod tests {
                 tier1_ms: Some(4_200.0),
                 tier2_ms: Some(4_300.0),
                 first_ack: Some("c-1".into()),
-                steps: Vec::new(),
             },
             rpo: RpoMeasure {
                 lost_at_promotion: lost,

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::error::DrError;
 use crate::check::dr::POSITIONS_QUERYABLE;
-use crate::platform::{replication_status, Dc, Endpoints};
+use crate::platform::{replication_status, Dc};
 use crate::workload::{Router, SharedRecorder};
 use crate::Platform;
 
@@ -90,12 +90,6 @@ impl<'p> Controller<'p> {
         Ok(())
     }
 
-    fn site(&self, dc: Dc) -> Result<&Endpoints, DrError> {
-        self.platform
-            .datacenter(dc)
-            .ok_or_else(|| DrError::config("datacenter", format!("the platform has no {dc}")))
-    }
-
     /// Probes `dc`'s engine (`/ready`, from outside both sites) until `threshold` probes in a
     /// row fail (then records `detected` and returns true) or `within` passes (false).
     pub async fn watch(&self, dc: Dc, within: Duration) -> Result<bool, DrError> {
@@ -124,7 +118,7 @@ impl<'p> Controller<'p> {
             .platform
             .line()
             .ok_or_else(|| DrError::config("topology", "the platform has no inter-DC line"))?;
-        let pg = &self.site(dc)?.postgres;
+        let pg = &self.platform.site(dc)?.postgres;
         let host = reqwest::Url::parse(&line.api)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -317,7 +311,7 @@ impl<'p> Controller<'p> {
     }
 
     async fn client(&self, dc: Dc) -> Result<tokio_postgres::Client, DrError> {
-        let conn = self.site(dc)?.postgres.connection_string(false);
+        let conn = self.platform.site(dc)?.postgres.connection_string(false);
         let (client, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
             .await
             .map_err(|e| DrError::Step {
@@ -378,7 +372,7 @@ impl<'p> Controller<'p> {
 
     /// Waits until the standby has replayed everything `from`'s primary wrote; the lag seen.
     async fn wait_caught_up(&self, from: Dc, within: Duration) -> Result<i64, DrError> {
-        let conn = self.site(from)?.postgres.connection_string(false);
+        let conn = self.platform.site(from)?.postgres.connection_string(false);
         let since = Instant::now();
         loop {
             let status = replication_status(&conn).await?;

@@ -1,7 +1,7 @@
 //! The certificate as one self-contained HTML page (no script, no network): the verdict first,
 //! the drills' RTO and RPO against the targets, then each drill's timeline and checks.
 
-use super::certificate::Certificate;
+use super::certificate::{leaf_checks, Certificate, Measures};
 use crate::check::{Outcome, Verdict};
 
 fn esc(text: &str) -> String {
@@ -20,12 +20,8 @@ fn badge(o: Outcome) -> String {
     format!("<span class=\"{class}\">{word}</span>")
 }
 
-fn secs(ms: Option<f64>) -> String {
-    ms.map_or("none".into(), |ms| format!("{:.1} s", ms / 1000.0))
-}
-
-fn checks(out: &mut String, v: &Verdict) {
-    if v.children.is_empty() {
+fn checks(out: &mut String, top: &Verdict) {
+    for v in leaf_checks(top) {
         let evidence = if v.outcome == Outcome::Valid {
             String::new()
         } else {
@@ -38,9 +34,6 @@ fn checks(out: &mut String, v: &Verdict) {
             esc(&v.detail),
             esc(&evidence)
         ));
-    }
-    for c in &v.children {
-        checks(out, c);
     }
 }
 
@@ -91,20 +84,18 @@ pub(super) fn page(c: &Certificate) -> String {
          <th>P99 on the new site</th></tr>\n",
     );
     for d in &c.drills {
+        let m = Measures::of(d);
         out.push_str(&format!(
             "<tr><td><a href=\"#{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td>\
              <td>{5}</td><td>{6}</td><td>{7}</td></tr>\n",
             d.drill,
             badge(d.outcome),
-            secs(d.rto.tier1_ms),
-            secs(d.rto.tier2_ms),
-            d.rpo.lost_at_promotion.len(),
-            d.rpo
-                .window_ms
-                .map_or("0 ms".into(), |w| format!("{w:.0} ms")),
-            d.rpo.lost_after_reconciliation.len(),
-            d.p99_after_ms
-                .map_or("none".into(), |p| format!("{p:.2} ms")),
+            m.tier1,
+            m.tier2,
+            m.lost,
+            m.window,
+            m.lost_after,
+            m.p99
         ));
     }
     out.push_str("</table>\n");

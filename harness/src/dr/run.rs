@@ -3,6 +3,8 @@
 //! old site back (fenced), convergence of the new one, and the verdict. The platform is
 //! removed whatever happened.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,7 +21,9 @@ use crate::history::{self, Recorder, StepMark, HISTORY_FILE};
 use crate::observe::Observer;
 use crate::platform::{Dc, EngineSpec};
 use crate::report::{Report, RunInfo};
-use crate::workload::{self, Mix, Planner, Router, Sample, WorkloadSpec};
+use crate::workload::{
+    self, Mix, OrderEntry, Planner, Router, Sample, SharedRecorder, WorkloadSpec,
+};
 use crate::{Platform, Topology};
 
 /// The link of the inter-DC line that carries dc2's replication from dc1.
@@ -120,14 +124,6 @@ async fn flush_page_cache() {
     }
 }
 
-fn make_dir(dir: &Path) -> Result<(), DrError> {
-    match std::fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => std::fs::create_dir_all(dir),
-    }
-    .map_err(|e| DrError::io(dir, e))
-}
-
 /// The slowed, throttled line of [`Drill::SlowLineLoss`], both ways.
 fn slow_line() -> Fault {
     let mut faults = Vec::new();
@@ -157,14 +153,11 @@ async fn drive(
     dir: &Path,
     started: Instant,
 ) -> Result<DrillResult, DrError> {
-    make_dir(dir)?;
-    let site = |dc| {
-        platform
-            .datacenter(dc)
-            .cloned()
-            .ok_or_else(|| DrError::config("topology", format!("no {dc}")))
-    };
-    let (dc1, dc2) = (site(Dc::Dc1)?, site(Dc::Dc2)?);
+    crate::run::fresh_dir(dir).map_err(|e| DrError::io(dir, e))?;
+    let (dc1, dc2) = (
+        platform.site(Dc::Dc1)?.clone(),
+        platform.site(Dc::Dc2)?.clone(),
+    );
     let old = Observer::connect(&dc1).await?;
     let initial = old.initial().await?;
     let marks_dc1 = old.kafka_marks().await?;
@@ -174,51 +167,37 @@ async fn drive(
     let recorder = Arc::new(Mutex::new(Recorder::create(dir)?));
     let router = Router::connect(platform).await?;
     let investor = EngineSpec::default().investor;
-    let spec = WorkloadSpec {
-        max_duration: opts.workload + Duration::from_secs(1),
-        client_prefix: format!("dr{}", opts.seed),
-        ..WorkloadSpec::new(
-            &investor,
-            opts.rate_per_s,
-            (opts.rate_per_s * opts.workload.as_secs_f64()).ceil() as u64,
-            opts.seed,
-        )
-    }
-    .with_mix(Mix {
+    let mix = Mix {
         cancel: 0.1,
         duplicate: 0.05,
         risk_reject: 0.02,
-    });
-    let planner = Planner::new(
-        &spec,
-        workload::tradables(&spec, &crate::workspace_root().join("fixtures"))?,
-    )?;
-    let flow = {
-        let (router, recorder) = (router.clone(), recorder.clone());
-        let spec = spec.clone();
-        tokio::spawn(async move { workload::run(&spec, planner, router, recorder).await })
     };
+    let (spec, planner) = flow(
+        &investor,
+        opts.rate_per_s,
+        opts.workload,
+        format!("dr{}", opts.seed),
+        opts.seed,
+        mix,
+    )?;
+    let flow_task = spawn_flow(spec, planner, router.clone(), recorder.clone());
     // A client that still resolves dc1 (the isolation drill): plain orders straight to dc1's
     // engine, never held or rerouted, recorded in the same history.
     let stale = if drill == Drill::Isolation {
-        let spec = WorkloadSpec {
-            max_duration: opts.workload + Duration::from_secs(1),
-            client_prefix: format!("dr{}s", opts.seed),
-            ..WorkloadSpec::new(
-                &investor,
-                STALE_RATE,
-                (STALE_RATE * opts.workload.as_secs_f64()).ceil() as u64,
-                opts.seed.wrapping_add(2),
-            )
-        };
-        let planner = Planner::new(
-            &spec,
-            workload::tradables(&spec, &crate::workspace_root().join("fixtures"))?,
+        let (spec, planner) = flow(
+            &investor,
+            STALE_RATE,
+            opts.workload,
+            format!("dr{}s", opts.seed),
+            opts.seed.wrapping_add(2),
+            Mix::default(),
         )?;
-        let (stale, recorder) = (router.stale(Dc::Dc1)?, recorder.clone());
-        Some(tokio::spawn(async move {
-            workload::run(&spec, planner, stale, recorder).await
-        }))
+        Some(spawn_flow(
+            spec,
+            planner,
+            router.stale(Dc::Dc1)?,
+            recorder.clone(),
+        ))
     } else {
         None
     };
@@ -267,7 +246,7 @@ async fn drive(
         Ok::<Promotion, DrError>(promotion)
     }
     .await;
-    let done = flow.await.expect("the workload does not panic");
+    let done = flow_task.await.expect("the workload does not panic");
     let stale_done = match stale {
         Some(s) => Some(s.await.expect("the stale client does not panic")),
         None => None,
@@ -448,23 +427,52 @@ async fn validation_workload(
     opts: &DrillOptions,
     investor: &str,
     router: Router,
-    recorder: crate::workload::SharedRecorder<std::io::BufWriter<std::fs::File>>,
+    recorder: SharedRecorder<BufWriter<File>>,
 ) -> Result<workload::WorkloadResult, DrError> {
-    let spec = WorkloadSpec {
-        max_duration: VALIDATION + Duration::from_secs(1),
-        client_prefix: format!("dr{}v", opts.seed),
-        ..WorkloadSpec::new(
-            investor,
-            opts.rate_per_s,
-            (opts.rate_per_s * VALIDATION.as_secs_f64()).ceil() as u64,
-            opts.seed.wrapping_add(1),
-        )
-    };
-    let planner = Planner::new(
-        &spec,
-        workload::tradables(&spec, &crate::workspace_root().join("fixtures"))?,
+    let (spec, planner) = flow(
+        investor,
+        opts.rate_per_s,
+        VALIDATION,
+        format!("dr{}v", opts.seed),
+        opts.seed.wrapping_add(1),
+        Mix::default(),
     )?;
     Ok(workload::run(&spec, planner, router, recorder).await?)
+}
+
+/// A flow of `rate` orders per second for `length` as `investor`, its client order ids
+/// prefixed `prefix`: its spec and planner.
+fn flow(
+    investor: &str,
+    rate: f64,
+    length: Duration,
+    prefix: String,
+    seed: u64,
+    mix: Mix,
+) -> Result<(WorkloadSpec, Planner), DrError> {
+    let spec = WorkloadSpec {
+        max_duration: length + Duration::from_secs(1),
+        client_prefix: prefix,
+        ..WorkloadSpec::new(
+            investor,
+            rate,
+            (rate * length.as_secs_f64()).ceil() as u64,
+            seed,
+        )
+    }
+    .with_mix(mix);
+    let planner = workload::planner_for(&spec)?;
+    Ok((spec, planner))
+}
+
+/// Runs a flow against `entry` in a task of its own, recording into `recorder`.
+fn spawn_flow<E: OrderEntry>(
+    spec: WorkloadSpec,
+    planner: Planner,
+    entry: E,
+    recorder: SharedRecorder<BufWriter<File>>,
+) -> tokio::task::JoinHandle<Result<workload::WorkloadResult, workload::WorkloadError>> {
+    tokio::spawn(async move { workload::run(&spec, planner, entry, recorder).await })
 }
 
 /// The reference's post-drill validation: order P99 on the new site within `budget`.

@@ -39,13 +39,15 @@ impl PostgresEndpoint {
         } else {
             self.endpoint.direct
         };
+        self.connection_string_at(&addr.ip().to_string(), addr.port())
+    }
+
+    /// The same database reached at `host:port` (another proxy in front of it, such as the
+    /// inter-DC line's).
+    pub fn connection_string_at(&self, host: &str, port: u16) -> String {
         format!(
-            "host={} port={} user={} password={} dbname={} connect_timeout=5",
-            addr.ip(),
-            addr.port(),
-            self.user,
-            self.password,
-            self.database
+            "host={host} port={port} user={} password={} dbname={} connect_timeout=5",
+            self.user, self.password, self.database
         )
     }
 }

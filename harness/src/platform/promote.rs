@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use super::datacenter::Dc;
-use super::endpoints::EngineEndpoint;
+use super::endpoints::{Endpoints, EngineEndpoint};
 use super::handle::Platform;
 use crate::error::{Error, Result};
 
@@ -29,12 +29,16 @@ fn service_error(
 }
 
 impl Platform {
+    /// The endpoints of datacenter `dc`, or a configuration error naming it.
+    pub fn site(&self, dc: Dc) -> Result<&Endpoints> {
+        self.datacenter(dc).ok_or_else(|| {
+            Error::config("datacenter", format!("the platform has no datacenter {dc}"))
+        })
+    }
+
     /// The engine of datacenter `dc`, or a configuration error naming it.
     pub fn engine_of(&self, dc: Dc) -> Result<&EngineEndpoint> {
-        self.datacenter(dc)
-            .ok_or_else(|| {
-                Error::config("datacenter", format!("the platform has no datacenter {dc}"))
-            })?
+        self.site(dc)?
             .engine
             .as_ref()
             .ok_or_else(|| Error::config("engine", format!("{dc} runs no engine")))
@@ -43,12 +47,7 @@ impl Platform {
     /// Promotes `dc`'s PostgreSQL standby to a primary and waits (at most `timeout`) until it
     /// accepts writes. A database that is already a primary is left as it is.
     pub async fn promote_database(&self, dc: Dc, timeout: Duration) -> Result<()> {
-        let pg = &self
-            .datacenter(dc)
-            .ok_or_else(|| {
-                Error::config("datacenter", format!("the platform has no datacenter {dc}"))
-            })?
-            .postgres;
+        let pg = &self.site(dc)?.postgres;
         let fail =
             |action: &str, e: tokio_postgres::Error| service_error(dc, "postgres", action, e);
         let (client, connection) =

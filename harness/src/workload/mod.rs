@@ -59,6 +59,14 @@ pub fn tradables(spec: &WorkloadSpec, dir: &Path) -> Result<Vec<Tradable>, Workl
         .collect()
 }
 
+/// A planner of `spec`'s operations over the instruments of the workspace's fixtures.
+pub fn planner_for(spec: &WorkloadSpec) -> Result<Planner, WorkloadError> {
+    Planner::new(
+        spec,
+        tradables(spec, &crate::workspace_root().join("fixtures"))?,
+    )
+}
+
 /// Runs `spec` against the engine's gRPC order entry at `grpc` (`host:port`), with the
 /// instruments of the workspace's fixtures.
 pub async fn run_against<W: std::io::Write + Send + 'static>(
@@ -67,10 +75,7 @@ pub async fn run_against<W: std::io::Write + Send + 'static>(
     recorder: SharedRecorder<W>,
 ) -> Result<WorkloadResult, WorkloadError> {
     spec.validate()?;
-    let planner = Planner::new(
-        spec,
-        tradables(spec, &crate::workspace_root().join("fixtures"))?,
-    )?;
+    let planner = planner_for(spec)?;
     let entry = GrpcOrders::connect(grpc).await?;
     run(spec, planner, entry, recorder).await
 }

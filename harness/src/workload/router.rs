@@ -55,33 +55,32 @@ impl Router {
                 engines.insert(dc, GrpcOrders::connect(&engine.grpc.to_string()).await?);
             }
         }
-        if !engines.contains_key(&Dc::Dc1) {
-            return Err(WorkloadError::NoRoute(Dc::Dc1));
+        Self::over(Arc::new(engines), Dc::Dc1, None)
+    }
+
+    /// A router over `engines` sending to `active`, fixed there when `fixed`; not held.
+    fn over(
+        engines: Arc<BTreeMap<Dc, GrpcOrders>>,
+        active: Dc,
+        fixed: Option<Dc>,
+    ) -> Result<Self, WorkloadError> {
+        if !engines.contains_key(&active) {
+            return Err(WorkloadError::NoRoute(active));
         }
         Ok(Self {
-            engines: Arc::new(engines),
-            active: Arc::new(RwLock::new(Dc::Dc1)),
+            engines,
+            active: Arc::new(RwLock::new(active)),
             pinned: None,
             held: Arc::new(tokio::sync::watch::channel(false).0),
             in_flight: Arc::new(AtomicUsize::new(0)),
-            fixed: None,
+            fixed,
         })
     }
 
     /// A stale client of the same engines: it keeps sending to `dc` whatever this router is
     /// told and is never held (a client that still resolves the old site during a failover).
     pub fn stale(&self, dc: Dc) -> Result<Self, WorkloadError> {
-        if !self.engines.contains_key(&dc) {
-            return Err(WorkloadError::NoRoute(dc));
-        }
-        Ok(Self {
-            engines: self.engines.clone(),
-            active: Arc::new(RwLock::new(dc)),
-            pinned: None,
-            held: Arc::new(tokio::sync::watch::channel(false).0),
-            in_flight: Arc::new(AtomicUsize::new(0)),
-            fixed: Some(dc),
-        })
+        Self::over(self.engines.clone(), dc, Some(dc))
     }
 
     /// Holds every operation not yet admitted until [`Router::release`].
@@ -187,14 +186,7 @@ mod tests {
             .into_iter()
             .map(|dc| (dc, GrpcOrders::lazy("127.0.0.1:9")))
             .collect();
-        Router {
-            engines: Arc::new(engines),
-            active: Arc::new(RwLock::new(Dc::Dc1)),
-            pinned: None,
-            held: Arc::new(tokio::sync::watch::channel(false).0),
-            in_flight: Arc::new(AtomicUsize::new(0)),
-            fixed: None,
-        }
+        Router::over(Arc::new(engines), Dc::Dc1, None).unwrap()
     }
 
     #[tokio::test]
