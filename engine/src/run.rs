@@ -212,11 +212,15 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
     tokio::spawn(crate::committer::run(
         engine.clone(),
         commit_rx,
-        Pg::new(&url)?,
+        Pg::writer(&url)?,
     ));
     tokio::spawn(crate::router::run(engine.clone(), route_rx));
-    let session = tokio::spawn(crate::ctp::run(engine.clone(), Pg::new(&url)?));
-    let relay = tokio::spawn(crate::outbox::run(engine.clone(), Pg::new(&url)?, producer));
+    let session = tokio::spawn(crate::ctp::run(engine.clone(), Pg::writer(&url)?));
+    let relay = tokio::spawn(crate::outbox::run(
+        engine.clone(),
+        Pg::writer(&url)?,
+        producer,
+    ));
     tokio::spawn(crate::md::run(engine.clone()));
     tokio::spawn(crate::cache::run(engine.clone(), cache_rx));
     tracing::info!(grpc = %engine.cfg.grpc_addr, http = %engine.cfg.http_addr, "engine active");
