@@ -32,6 +32,9 @@ pub enum FrameError {
     /// A message name this protocol version does not know.
     #[error("recognise message type {0:?}")]
     UnknownMessage(String),
+    /// A `Hello` naming a protocol, version or front in a form this front does not speak.
+    #[error("parse the Hello: {0}")]
+    BadHello(String),
 }
 
 /// Loading fixtures or starting the server.

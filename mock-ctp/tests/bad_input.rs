@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::*;
 use mock_ctp::client::TraderEvent;
 use mock_ctp::protocol::*;
+use rstest::rstest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -139,4 +140,35 @@ async fn bad_clients_get_errors_and_do_not_harm_a_trading_session() {
     assert_eq!(rec.orders[0].error_id, error_id::NOT_LOGGED_IN);
     assert_eq!(rec.orders[1].volume_traded, 1);
     srv.shutdown().await;
+}
+
+/// Every `Hello` that names what this front does not speak (PROTOCOL.md: any other protocol,
+/// version or front) gets `version_mismatch` and the connection closes, whether its body
+/// parses (an unknown number, another protocol, the other front) or not (an unknown front,
+/// a version of another JSON type).
+#[rstest]
+#[case::unknown_front(r#"{"Protocol":"mock-ctp","Version":1,"Front":"xyz"}"#)]
+#[case::front_in_capitals(r#"{"Protocol":"mock-ctp","Version":1,"Front":"TRADE"}"#)]
+#[case::the_other_front(r#"{"Protocol":"mock-ctp","Version":1,"Front":"md"}"#)]
+#[case::version_as_text(r#"{"Protocol":"mock-ctp","Version":"1","Front":"trade"}"#)]
+#[case::version_as_float(r#"{"Protocol":"mock-ctp","Version":1.0,"Front":"trade"}"#)]
+#[case::another_version(r#"{"Protocol":"mock-ctp","Version":2,"Front":"trade"}"#)]
+#[case::another_protocol(r#"{"Protocol":"ctp","Version":1,"Front":"trade"}"#)]
+#[tokio::test]
+async fn a_hello_for_another_front_or_version_is_a_version_mismatch(#[case] body: &str) {
+    let srv = server().await;
+    let mut s = TcpStream::connect(srv.trade_addr).await.unwrap();
+    write_frame(
+        &mut s,
+        format!(r#"{{"msg":"Hello","body":{body}}}"#).as_bytes(),
+    )
+    .await;
+    let got = read_frames(&mut s).await;
+    assert_eq!(codes(&got), ["VersionMismatch"], "{body}: {got:?}");
+    let mut rest = [0u8; 1];
+    let closed = tokio::time::timeout(Duration::from_secs(2), s.read(&mut rest)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "{body}: the connection stays open: {closed:?}"
+    );
 }

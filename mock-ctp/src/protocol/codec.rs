@@ -40,14 +40,24 @@ impl CtpCodec {
 }
 
 /// Parses one frame's payload.
+///
+/// A failure is told apart by the frame's `msg`: a name this version does not know is
+/// [`FrameError::UnknownMessage`]; a `Hello` whose body does not parse (an unknown front such
+/// as `"TRADE"`, a version sent as `"1"` or `1.0`) is [`FrameError::BadHello`], a handshake
+/// naming what this front does not speak; anything else is malformed. Only a failed frame is
+/// parsed a second time, to read its `msg`.
 pub fn decode_payload(payload: &[u8]) -> Result<Message, FrameError> {
     serde_json::from_slice(payload).map_err(|e| {
         let text = e.to_string();
-        if text.starts_with("unknown variant") {
-            let name = text.split('`').nth(1).unwrap_or_default().to_owned();
-            FrameError::UnknownMessage(name)
-        } else {
-            FrameError::Malformed(text)
+        let msg = serde_json::from_slice::<serde_json::Value>(payload)
+            .ok()
+            .and_then(|v| v.get("msg")?.as_str().map(str::to_owned));
+        match msg {
+            Some(m) if m == "Hello" => FrameError::BadHello(text),
+            Some(m) if text.starts_with(&format!("unknown variant `{m}`")) => {
+                FrameError::UnknownMessage(m)
+            }
+            _ => FrameError::Malformed(text),
         }
     })
 }
@@ -136,6 +146,18 @@ mod tests {
         let mut buf = frame(br#"{"msg":"ReqTeleport","body":{}}"#);
         let item = codec.decode(&mut buf).unwrap().unwrap();
         assert_eq!(item, Err(FrameError::UnknownMessage("ReqTeleport".into())));
+    }
+
+    #[test]
+    fn an_unknown_value_inside_a_known_message_is_malformed_not_an_unknown_message() {
+        let item = decode_payload(
+            br#"{"msg":"SubscribePrivateTopic","body":{"ResumeType":"someday","SeqNo":0}}"#,
+        );
+        assert!(matches!(item, Err(FrameError::Malformed(_))), "{item:?}");
+        let hello = decode_payload(
+            br#"{"msg":"Hello","body":{"Protocol":"mock-ctp","Version":1,"Front":"xyz"}}"#,
+        );
+        assert!(matches!(hello, Err(FrameError::BadHello(_))), "{hello:?}");
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub async fn answer_frame_error(conn: &mut Conn, e: FrameError) {
     let code = match e {
         FrameError::Malformed(_) => ProtocolErrorCode::Malformed,
         FrameError::UnknownMessage(_) => ProtocolErrorCode::UnknownMessage,
+        FrameError::BadHello(_) => ProtocolErrorCode::Malformed,
     };
     send_protocol_error(conn, code, e.to_string()).await;
 }
@@ -59,6 +60,13 @@ pub async fn accept(shared: &Shared, stream: TcpStream, front: FrontKind) -> Opt
         Ok(Some(Ok(Ok(other)))) => {
             let msg = format!("expected Hello, got {}", other.name());
             send_protocol_error(&mut conn, ProtocolErrorCode::HandshakeRequired, msg).await;
+            return None;
+        }
+        Ok(Some(Ok(Err(e @ FrameError::BadHello(_))))) => {
+            let msg =
+                format!("this front speaks {PROTOCOL_NAME} v{PROTOCOL_VERSION} ({front:?}): {e}");
+            send_protocol_error(&mut conn, ProtocolErrorCode::VersionMismatch, msg).await;
+            let _ = conn.close().await;
             return None;
         }
         Ok(Some(Ok(Err(e)))) => {
