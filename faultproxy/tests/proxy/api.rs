@@ -321,3 +321,33 @@ async fn slicer_and_slow_close() -> anyhow::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// A browser is refused, as Toxiproxy refuses it (a web page must not drive the fault API of
+/// a developer's machine); a client that names itself otherwise, or not at all, is served.
+#[tokio::test]
+async fn a_browser_is_refused_and_clients_are_served() {
+    let (server, _) = start(1).await;
+    let http = reqwest::Client::new();
+    let get = |ua: Option<&'static str>| {
+        let mut r = http.get(format!("{}/proxies", server.url()));
+        if let Some(ua) = ua {
+            r = r.header(reqwest::header::USER_AGENT, ua);
+        }
+        r.send()
+    };
+    let browser = get(Some(
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(browser.status().as_u16(), 403);
+    assert_eq!(
+        browser.text().await.unwrap().trim(),
+        "User agent not allowed"
+    );
+    for ua in [Some("curl/8.5.0"), Some("toxiproxy-cli"), None] {
+        let served = get(ua).await.unwrap();
+        assert_eq!(served.status().as_u16(), 200, "user agent {ua:?}");
+    }
+    server.shutdown().await;
+}
