@@ -353,3 +353,48 @@ async fn the_admin_api_tells_whether_fills_are_still_to_come() {
     assert_eq!(after["last_seq"], c.last_private_seq());
     srv.shutdown().await;
 }
+
+/// CTP keeps the settlement confirmation per investor and trading day: a later session of an
+/// investor who confirmed today trades without confirming again (it was refused with
+/// ErrorID 42 when the mock kept it per session).
+#[tokio::test]
+async fn a_settlement_confirmed_today_holds_for_the_investors_next_session() {
+    let srv = server().await;
+    let (_first, _first_ev, _) = trader(&srv).await;
+    let (c, mut ev) = TraderClient::connect(srv.trade_addr).await.unwrap();
+    ev.wait_for(WAIT, |e| {
+        matches!(e, TraderEvent::OnFrontConnected).then_some(())
+    })
+    .await
+    .unwrap();
+    let auth = ReqAuthenticate {
+        broker_id: "9999".into(),
+        user_id: INVESTOR.into(),
+        app_id: "client_mockctp_1.0".into(),
+        auth_code: "0000000000000000".into(),
+    };
+    c.req_authenticate(&auth, 1).await;
+    let login = ReqUserLogin {
+        broker_id: "9999".into(),
+        user_id: INVESTOR.into(),
+        password: "123456".into(),
+    };
+    c.req_user_login(&login, 2).await;
+    let logged_in = ev
+        .wait_for(WAIT, |e| match e {
+            TraderEvent::OnRspUserLogin(r) => Some(r.rsp_info.error_id),
+            _ => None,
+        })
+        .await;
+    assert_eq!(logged_in, Some(0));
+    c.req_order_insert(&buy("rb2410", 7, 3600.0, 1), 0).await;
+    let answer = ev
+        .wait_for(WAIT, |e| match e {
+            TraderEvent::OnRtnOrder(p) if p.field.order_ref.trim() == "7" => Some(0),
+            TraderEvent::OnRspOrderInsert(r) => Some(r.rsp_info.error_id),
+            _ => None,
+        })
+        .await;
+    assert_eq!(answer, Some(0), "the second session's order was refused");
+    srv.shutdown().await;
+}

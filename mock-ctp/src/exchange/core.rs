@@ -8,7 +8,7 @@
 //! Known gaps: no per-user password change, no logout message, every investor belongs to the
 //! one broker of the accounts fixture.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use rand::SeedableRng;
@@ -55,7 +55,6 @@ pub struct SessionCtx {
     pub user_id: String,
     pub authenticated: bool,
     pub logged_in: bool,
-    pub settlement_confirmed: bool,
     pub last_order_ref: u64,
 }
 
@@ -104,6 +103,9 @@ pub struct Exchange {
     pub(crate) md_tx: broadcast::Sender<DepthMarketData>,
     pub(crate) sessions_per_user: HashMap<String, usize>,
     pub(crate) next_session_id: i32,
+    /// Investors who confirmed the settlement, by trading day: CTP keeps the confirmation per
+    /// investor and day, so every later session of that investor that day may trade at once.
+    pub(crate) settlement_confirmed: HashSet<(String, String)>,
 }
 
 impl Exchange {
@@ -151,6 +153,7 @@ impl Exchange {
             md_tx,
             sessions_per_user: HashMap::new(),
             next_session_id,
+            settlement_confirmed: HashSet::new(),
         }
     }
 
@@ -262,7 +265,7 @@ impl Exchange {
         if input.investor_id != s.user_id {
             return err(error_id::BAD_FIELD, "InvestorID is not the logged-in user");
         }
-        if !s.settlement_confirmed {
+        if !self.settlement_confirmed_today(&s.user_id) {
             return err(
                 error_id::SETTLEMENT_NOT_CONFIRMED,
                 "settlement not confirmed",

@@ -165,6 +165,7 @@ impl Exchange {
         };
         self.reject_next = None;
         self.sessions_per_user.clear();
+        self.settlement_confirmed.clear();
         for inst in self.instruments.values_mut() {
             inst.halted = false;
             inst.md.volume = 0;

@@ -1,5 +1,6 @@
 //! Session checks of the exchange: authentication, login (a new SessionID each time, at most
-//! a few sessions per user), logout and the settlement confirmation.
+//! a few sessions per user), logout and the settlement confirmation (per investor and trading
+//! day, as CTP keeps it, not per session).
 
 use super::core::{Exchange, SessionCtx};
 use crate::protocol::{error_id, RspInfo};
@@ -44,7 +45,6 @@ impl Exchange {
         self.next_session_id = self.next_session_id.wrapping_add(1);
         s.user_id = user.to_owned();
         s.logged_in = true;
-        s.settlement_confirmed = false;
         s.last_order_ref = 0;
         RspInfo::ok()
     }
@@ -67,7 +67,14 @@ impl Exchange {
         if investor != s.user_id {
             return RspInfo::error(error_id::BAD_FIELD, "InvestorID is not the logged-in user");
         }
-        s.settlement_confirmed = true;
+        self.settlement_confirmed
+            .insert((investor.to_owned(), self.cfg.trading_day.clone()));
         RspInfo::ok()
+    }
+
+    /// Whether `investor` confirmed the current trading day's settlement, in any session.
+    pub fn settlement_confirmed_today(&self, investor: &str) -> bool {
+        self.settlement_confirmed
+            .contains(&(investor.to_owned(), self.cfg.trading_day.clone()))
     }
 }
