@@ -114,7 +114,22 @@ proptest! {
                     ex.advance(now);
                 }
             }
+            // The fill queue names a next fill exactly when some order has one to come.
+            let pending: usize = users.iter().map(|u| ex.pending_fills(u)).sum();
+            prop_assert_eq!(ex.next_fill_at().is_some(), pending > 0);
         }
+        // Every partial fill comes, by its due time: a bounded drain empties the queue.
+        for _ in 0..1_000 {
+            match ex.next_fill_at() {
+                Some(at) => {
+                    now = now.max(at);
+                    ex.advance(now);
+                }
+                None => break,
+            }
+        }
+        prop_assert_eq!(ex.next_fill_at(), None);
+        prop_assert_eq!(users.iter().map(|u| ex.pending_fills(u)).sum::<usize>(), 0);
         // Private flows are gapless and increasing.
         for u in users {
             for (i, e) in ex.flows().all(u).iter().enumerate() {

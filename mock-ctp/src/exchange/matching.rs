@@ -109,7 +109,7 @@ impl Exchange {
                 self.fill(idx, chunk, now);
             }
             MatchingModel::Partial { interval_ms } => {
-                self.orders[idx].next_fill_at = Some(now + Duration::from_millis(interval_ms));
+                self.set_next_fill(idx, Some(now + Duration::from_millis(interval_ms)));
             }
             MatchingModel::Rest | MatchingModel::Reject => {}
         }
@@ -124,15 +124,15 @@ impl Exchange {
         self.rng.random_range(1..=(remaining + 1) / 2)
     }
 
-    /// Progresses every partially filling order whose next fill is due.
+    /// Progresses every partially filling order whose next fill is due, each by one fill.
     pub fn advance(&mut self, now: Instant) {
-        for idx in 0..self.orders.len() {
-            let Some(at) = self.orders[idx].next_fill_at else {
-                continue;
-            };
-            if at > now {
-                continue;
-            }
+        let later = self
+            .fills_due
+            .split_off(&(now + Duration::from_nanos(1), 0));
+        let due = std::mem::replace(&mut self.fills_due, later);
+        for (at, idx) in due {
+            // Already out of the queue (split off above).
+            self.orders[idx].next_fill_at = None;
             let remaining = self.orders[idx].order.volume_total;
             let chunk = self.chunk(remaining);
             self.fill(idx, chunk, now);
@@ -143,23 +143,37 @@ impl Exchange {
                 MatchingModel::Partial { interval_ms } => *interval_ms,
                 _ => 0,
             };
-            self.orders[idx].next_fill_at = (!self.orders[idx].order.order_status.is_final())
-                .then(|| at + Duration::from_millis(interval_ms));
+            if !self.orders[idx].order.order_status.is_final() {
+                self.set_next_fill(idx, Some(at + Duration::from_millis(interval_ms)));
+            }
         }
+    }
+
+    /// Sets when an order's next partial fill is due (`None`: no more), keeping
+    /// [`Exchange::fills_due`] in step.
+    fn set_next_fill(&mut self, idx: usize, at: Option<Instant>) {
+        let w = &mut self.orders[idx];
+        if let Some(old) = w.next_fill_at.take() {
+            self.fills_due.remove(&(old, idx));
+        }
+        if let Some(at) = at {
+            self.fills_due.insert((at, idx));
+        }
+        self.orders[idx].next_fill_at = at;
     }
 
     /// How many of `investor`'s orders still have fills to come (partial matching): the
     /// exchange will add to their private flow by itself.
     pub fn pending_fills(&self, investor: &str) -> usize {
-        self.orders
+        self.fills_due
             .iter()
-            .filter(|o| o.next_fill_at.is_some() && o.order.investor_id == investor)
+            .filter(|(_, idx)| self.orders[*idx].order.investor_id == investor)
             .count()
     }
 
     /// The earliest pending fill, so a driver can sleep until then.
     pub fn next_fill_at(&self) -> Option<Instant> {
-        self.orders.iter().filter_map(|o| o.next_fill_at).min()
+        self.fills_due.first().map(|(at, _)| *at)
     }
 
     fn fill(&mut self, idx: usize, volume: i32, now: Instant) {
@@ -178,14 +192,14 @@ impl Exchange {
             OrderStatus::PartTradedQueueing
         };
         w.order.status_msg = if done { "all traded" } else { "part traded" }.into();
-        if done {
-            w.next_fill_at = None;
-        }
         let o = w.order.clone();
         let (margin_per_lot, record_index) = (w.margin_per_lot, w.record_index);
         let from_yd = volume.min(w.frozen_yd);
         w.frozen_yd -= from_yd;
         w.frozen_today -= volume - from_yd;
+        if done {
+            self.set_next_fill(idx, None);
+        }
         self.record.orders[record_index].volume_traded = o.volume_traded;
         if done {
             self.record.orders[record_index].final_status = Some(OrderStatus::AllTraded);
@@ -271,10 +285,10 @@ impl Exchange {
     /// Moves an order to a final state other than all traded, releasing what it froze.
     fn finish(&mut self, idx: usize, status: OrderStatus, now: Instant) {
         let us = clock::now_us();
+        self.set_next_fill(idx, None);
         let w = &mut self.orders[idx];
         w.order.order_status = status;
         w.order.cancel_time = clock::hms(us);
-        w.next_fill_at = None;
         let (yd, today) = (
             std::mem::take(&mut w.frozen_yd),
             std::mem::take(&mut w.frozen_today),

@@ -155,6 +155,7 @@ impl Exchange {
         }
         self.accounts = accounts::fresh_day(&self.accounts_file);
         self.orders.clear();
+        self.fills_due.clear();
         self.by_ref.clear();
         self.by_sys.clear();
         self.trades.clear();
