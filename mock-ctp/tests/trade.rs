@@ -362,31 +362,7 @@ async fn a_settlement_confirmed_today_holds_for_the_investors_next_session() {
     let srv = server().await;
     let (_first, _first_ev, _) = trader(&srv).await;
     let (c, mut ev) = TraderClient::connect(srv.trade_addr).await.unwrap();
-    ev.wait_for(WAIT, |e| {
-        matches!(e, TraderEvent::OnFrontConnected).then_some(())
-    })
-    .await
-    .unwrap();
-    let auth = ReqAuthenticate {
-        broker_id: "9999".into(),
-        user_id: INVESTOR.into(),
-        app_id: "client_mockctp_1.0".into(),
-        auth_code: "0000000000000000".into(),
-    };
-    c.req_authenticate(&auth, 1).await;
-    let login = ReqUserLogin {
-        broker_id: "9999".into(),
-        user_id: INVESTOR.into(),
-        password: "123456".into(),
-    };
-    c.req_user_login(&login, 2).await;
-    let logged_in = ev
-        .wait_for(WAIT, |e| match e {
-            TraderEvent::OnRspUserLogin(r) => Some(r.rsp_info.error_id),
-            _ => None,
-        })
-        .await;
-    assert_eq!(logged_in, Some(0));
+    log_in(&c, &mut ev, INVESTOR).await;
     c.req_order_insert(&buy("rb2410", 7, 3600.0, 1), 0).await;
     let answer = ev
         .wait_for(WAIT, |e| match e {

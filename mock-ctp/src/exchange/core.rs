@@ -8,7 +8,7 @@
 //! Known gaps: no per-user password change, no logout message, every investor belongs to the
 //! one broker of the accounts fixture.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use rand::SeedableRng;
@@ -103,9 +103,10 @@ pub struct Exchange {
     pub(crate) md_tx: broadcast::Sender<DepthMarketData>,
     pub(crate) sessions_per_user: HashMap<String, usize>,
     pub(crate) next_session_id: i32,
-    /// Investors who confirmed the settlement, by trading day: CTP keeps the confirmation per
-    /// investor and day, so every later session of that investor that day may trade at once.
-    pub(crate) settlement_confirmed: HashSet<(String, String)>,
+    /// The trading day each investor last confirmed the settlement of: CTP keeps the
+    /// confirmation per investor and day, so every later session of that investor that day may
+    /// trade at once.
+    pub(crate) settlement_confirmed: HashMap<String, String>,
     /// The orders with a partial fill to come, by when (each order's `next_fill_at`), so the
     /// matching driver finds what is due without scanning every order of the day: the scan
     /// took 47 % of the front's CPU at 1,000 orders/s once the day held tens of thousands.
@@ -157,7 +158,7 @@ impl Exchange {
             md_tx,
             sessions_per_user: HashMap::new(),
             next_session_id,
-            settlement_confirmed: HashSet::new(),
+            settlement_confirmed: HashMap::new(),
             fills_due: BTreeSet::new(),
         }
     }

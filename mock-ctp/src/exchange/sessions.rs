@@ -68,13 +68,12 @@ impl Exchange {
             return RspInfo::error(error_id::BAD_FIELD, "InvestorID is not the logged-in user");
         }
         self.settlement_confirmed
-            .insert((investor.to_owned(), self.cfg.trading_day.clone()));
+            .insert(investor.to_owned(), self.cfg.trading_day.clone());
         RspInfo::ok()
     }
 
     /// Whether `investor` confirmed the current trading day's settlement, in any session.
     pub fn settlement_confirmed_today(&self, investor: &str) -> bool {
-        self.settlement_confirmed
-            .contains(&(investor.to_owned(), self.cfg.trading_day.clone()))
+        self.settlement_confirmed.get(investor) == Some(&self.cfg.trading_day)
     }
 }

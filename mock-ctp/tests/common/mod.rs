@@ -28,6 +28,29 @@ pub async fn login_as(
     events: &mut TraderEvents,
     investor: &str,
 ) -> RspUserLogin {
+    let rsp = log_in(client, events, investor).await;
+    let confirm = SettlementInfoConfirm {
+        broker_id: "9999".into(),
+        investor_id: investor.into(),
+        ..Default::default()
+    };
+    assert_eq!(client.req_settlement_info_confirm(&confirm, 3).await, 0);
+    events
+        .wait_for(WAIT, |e| {
+            matches!(e, TraderEvent::OnRspSettlementInfoConfirm(_)).then_some(())
+        })
+        .await
+        .expect("OnRspSettlementInfoConfirm");
+    rsp.field.expect("login field")
+}
+
+/// Waits for the (re)connection, authenticates and logs in, without confirming the
+/// settlement; returns the login answer, asserted successful.
+pub async fn log_in(
+    client: &TraderClient,
+    events: &mut TraderEvents,
+    investor: &str,
+) -> Response<RspUserLogin> {
     events
         .wait_for(WAIT, |e| {
             matches!(e, TraderEvent::OnFrontConnected).then_some(())
@@ -63,19 +86,7 @@ pub async fn login_as(
         .await
         .expect("OnRspUserLogin");
     assert_eq!(rsp.rsp_info.error_id, 0, "{:?}", rsp.rsp_info);
-    let confirm = SettlementInfoConfirm {
-        broker_id: "9999".into(),
-        investor_id: investor.into(),
-        ..Default::default()
-    };
-    assert_eq!(client.req_settlement_info_confirm(&confirm, 3).await, 0);
-    events
-        .wait_for(WAIT, |e| {
-            matches!(e, TraderEvent::OnRspSettlementInfoConfirm(_)).then_some(())
-        })
-        .await
-        .expect("OnRspSettlementInfoConfirm");
-    rsp.field.expect("login field")
+    rsp
 }
 
 pub async fn trader(server: &MockServer) -> (TraderClient, TraderEvents, RspUserLogin) {
