@@ -183,6 +183,11 @@ impl Exchange {
         self.record.clone()
     }
 
+    /// Notes a connection the front dropped on its own.
+    pub fn record_disconnect(&mut self, d: super::RecordedDisconnect) {
+        self.record.disconnects.push(d);
+    }
+
     /// The private flows.
     pub fn flows(&self) -> &PrivateFlows {
         &self.flows

@@ -13,4 +13,4 @@ pub mod sessions;
 
 pub use self::core::{Exchange, ExchangeConfig, RejectFault, SessionCtx};
 pub use instruments::{InstrumentSpec, MatchingModel};
-pub use record::{Record, RecordedOrder, RecordedTrade};
+pub use record::{Record, RecordedDisconnect, RecordedOrder, RecordedTrade};

@@ -1,4 +1,5 @@
-//! The exchange's record: every order received (accepted or not) and every trade made.
+//! The exchange's record: every order received (accepted or not), every trade made, and every
+//! session the front dropped on its own (a heartbeat timeout, a consumer too slow to keep up).
 //!
 //! This is the harness's ground truth for "no lost order" and "no duplicate", so it is written
 //! when a request is decoded, before any check can reject it, and updated as the order moves
@@ -62,4 +63,25 @@ pub struct Record {
     pub trading_day: String,
     pub orders: Vec<RecordedOrder>,
     pub trades: Vec<RecordedTrade>,
+    /// Sessions the front dropped on its own, in order (not those the admin API disconnected).
+    #[serde(default)]
+    pub disconnects: Vec<RecordedDisconnect>,
+}
+
+/// A connection the front dropped on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedDisconnect {
+    /// `trade` or `md`.
+    pub front: String,
+    /// 0 when the connection never logged in (and on the market-data front).
+    pub session_id: i32,
+    /// Empty when the connection never logged in.
+    pub user_id: String,
+    /// CTP's reason code (`0x2001` heartbeat timeout, `0x1002` write failed, ...).
+    pub reason: i32,
+    /// Whether the peer had stopped reading: the front closed the socket with data still
+    /// queued for it, without a `FrontDisconnected` it could not have read.
+    pub slow_consumer: bool,
+    /// Microseconds since the Unix epoch.
+    pub at_us: u64,
 }

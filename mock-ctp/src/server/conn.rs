@@ -1,5 +1,8 @@
 //! What both fronts do with a connection before and around the CTP conversation: the version
-//! handshake, protocol errors, and closing with a reason code.
+//! handshake, protocol errors, writes that give up on a peer that stopped reading, and closing
+//! with a reason code.
+
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -13,8 +16,62 @@ use crate::protocol::{
 
 use super::shared::Shared;
 
-/// A framed connection.
-pub type Conn = Framed<TcpStream, CtpCodec>;
+/// Why a write did not go out.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The socket failed or was closed by the peer.
+    Closed(CodecError),
+    /// The peer took nothing for the front's write timeout: its buffers are full because it
+    /// stopped reading (a hung or too slow consumer). The connection must be dropped.
+    Stalled,
+}
+
+/// A framed connection whose every write gives up after the front's write timeout.
+pub struct Conn {
+    framed: Framed<TcpStream, CtpCodec>,
+    write_timeout: Duration,
+}
+
+impl Conn {
+    /// The next frame from the peer.
+    pub async fn next(&mut self) -> Option<Result<Result<Message, FrameError>, CodecError>> {
+        self.framed.next().await
+    }
+
+    /// Queues `msg`, writing out what is buffered if the buffer is full.
+    pub async fn feed(&mut self, msg: Message) -> Result<(), WriteError> {
+        let timeout = self.write_timeout;
+        match tokio::time::timeout(timeout, self.framed.feed(msg)).await {
+            Ok(r) => r.map_err(WriteError::Closed),
+            Err(_) => Err(WriteError::Stalled),
+        }
+    }
+
+    /// Writes out everything queued.
+    pub async fn flush(&mut self) -> Result<(), WriteError> {
+        let timeout = self.write_timeout;
+        match tokio::time::timeout(timeout, self.framed.flush()).await {
+            Ok(r) => r.map_err(WriteError::Closed),
+            Err(_) => Err(WriteError::Stalled),
+        }
+    }
+
+    /// Queues `msg` and writes out everything queued.
+    pub async fn send(&mut self, msg: Message) -> Result<(), WriteError> {
+        self.feed(msg).await?;
+        self.flush().await
+    }
+
+    /// Closes the socket at once, with whatever is still queued for a peer that stopped
+    /// reading: a reset, so that neither side keeps the connection (or its buffers).
+    pub fn abort(self) {
+        let stream = self.framed.into_inner();
+        if let Err(e) = stream.set_zero_linger() {
+            tracing::debug!(error = %e, "setting SO_LINGER to 0 before a reset");
+        }
+        drop(stream);
+    }
+}
 
 /// Sends a protocol error (best effort).
 pub async fn send_protocol_error(conn: &mut Conn, code: ProtocolErrorCode, message: String) {
@@ -23,12 +80,23 @@ pub async fn send_protocol_error(conn: &mut Conn, code: ProtocolErrorCode, messa
         .await;
 }
 
-/// Tells the client why it is being dropped, then closes (best effort).
-pub async fn disconnect(conn: &mut Conn, reason: i32) {
-    let _ = conn
+/// Tells the client why it is being dropped, then closes; a peer that stopped reading cannot
+/// be told, and its socket is reset. Returns whether the peer had stopped reading.
+pub async fn disconnect(mut conn: Conn, reason: i32) -> bool {
+    match conn
         .send(Message::FrontDisconnected(FrontDisconnected { reason }))
-        .await;
-    let _ = conn.close().await;
+        .await
+    {
+        Err(WriteError::Stalled) => {
+            conn.abort();
+            true
+        }
+        _ => {
+            let timeout = conn.write_timeout;
+            let _ = tokio::time::timeout(timeout, conn.framed.close()).await;
+            false
+        }
+    }
 }
 
 /// Answers a frame that held no valid message; the session goes on.
@@ -41,19 +109,88 @@ pub async fn answer_frame_error(conn: &mut Conn, e: FrameError) {
     send_protocol_error(conn, code, e.to_string()).await;
 }
 
-/// Answers a stream error; the caller must close.
-pub async fn answer_stream_error(conn: &mut Conn, e: CodecError) {
+/// Answers a stream error and closes.
+pub async fn answer_stream_error(mut conn: Conn, e: CodecError) {
     if matches!(e, CodecError::FrameTooLarge) {
-        send_protocol_error(conn, ProtocolErrorCode::FrameTooLarge, e.to_string()).await;
+        send_protocol_error(&mut conn, ProtocolErrorCode::FrameTooLarge, e.to_string()).await;
         disconnect(conn, crate::protocol::reason::BAD_PACKET).await;
     }
+}
+
+/// How a session's conversation ended.
+#[derive(Debug)]
+pub enum End {
+    /// The peer closed the connection, or the socket failed.
+    Closed,
+    /// The admin API disconnected the session with this reason.
+    Told(i32),
+    /// The front drops the session on its own with this reason (a heartbeat timeout, a
+    /// market-data consumer too far behind).
+    Dropped(i32),
+    /// A stream the codec cannot read any further (a frame over the maximum length).
+    Unreadable(CodecError),
+    /// The peer stopped reading ([`WriteError::Stalled`]).
+    Stalled,
+}
+
+impl From<WriteError> for End {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Closed(_) => End::Closed,
+            WriteError::Stalled => End::Stalled,
+        }
+    }
+}
+
+/// Closes connection `conn_id` of `front` as `end` says, and notes in the exchange's record
+/// the drops the front decided on its own.
+pub async fn finish(shared: &Shared, conn_id: u64, front: &'static str, conn: Conn, end: End) {
+    let (reason, slow_consumer) = match end {
+        End::Closed => return,
+        End::Told(r) => {
+            disconnect(conn, r).await;
+            return;
+        }
+        End::Unreadable(e) => return answer_stream_error(conn, e).await,
+        End::Dropped(r) => (r, disconnect(conn, r).await),
+        End::Stalled => {
+            conn.abort();
+            (crate::protocol::reason::WRITE_FAILED, true)
+        }
+    };
+    let (session_id, user_id) = shared
+        .session_infos()
+        .into_iter()
+        .find(|i| i.conn_id == conn_id)
+        .map_or((0, String::new()), |i| (i.session_id, i.user_id));
+    tracing::info!(
+        front,
+        session_id,
+        user_id,
+        reason,
+        slow_consumer,
+        "front dropped a connection"
+    );
+    shared
+        .exchange()
+        .record_disconnect(crate::exchange::RecordedDisconnect {
+            front: front.to_owned(),
+            session_id,
+            user_id,
+            reason,
+            slow_consumer,
+            at_us: crate::clock::now_us(),
+        });
 }
 
 /// Frames a socket and waits for a valid `Hello` for `front`; answers `HelloAck` and returns
 /// the connection, or answers the error and returns `None`.
 pub async fn accept(shared: &Shared, stream: TcpStream, front: FrontKind) -> Option<Conn> {
     let _ = stream.set_nodelay(true);
-    let mut conn = Framed::new(stream, CtpCodec::new(shared.front.max_frame_len));
+    let mut conn = Conn {
+        framed: Framed::new(stream, CtpCodec::new(shared.front.max_frame_len)),
+        write_timeout: shared.front.write_timeout,
+    };
     let first = tokio::time::timeout(shared.front.handshake_timeout, conn.next()).await;
     let hello = match first {
         Ok(Some(Ok(Ok(Message::Hello(h))))) => h,
@@ -66,7 +203,6 @@ pub async fn accept(shared: &Shared, stream: TcpStream, front: FrontKind) -> Opt
             let msg =
                 format!("this front speaks {PROTOCOL_NAME} v{PROTOCOL_VERSION} ({front:?}): {e}");
             send_protocol_error(&mut conn, ProtocolErrorCode::VersionMismatch, msg).await;
-            let _ = conn.close().await;
             return None;
         }
         Ok(Some(Ok(Err(e)))) => {
@@ -79,7 +215,7 @@ pub async fn accept(shared: &Shared, stream: TcpStream, front: FrontKind) -> Opt
             return None;
         }
         Ok(Some(Err(e))) => {
-            answer_stream_error(&mut conn, e).await;
+            answer_stream_error(conn, e).await;
             return None;
         }
         Ok(None) | Err(_) => return None,
@@ -91,7 +227,6 @@ pub async fn accept(shared: &Shared, stream: TcpStream, front: FrontKind) -> Opt
             hello.protocol, hello.version, hello.front
         );
         send_protocol_error(&mut conn, ProtocolErrorCode::VersionMismatch, msg).await;
-        let _ = conn.close().await;
         return None;
     }
     let (front_id, trading_day) = {

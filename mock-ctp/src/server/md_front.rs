@@ -11,11 +11,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::conn;
+use super::conn::{self, End};
 use super::shared::{Control, Shared};
 use crate::protocol::{
     reason, FrontKind, Message, ProtocolError, ProtocolErrorCode, Response, RspInfo, RspUserLogin,
@@ -36,7 +35,7 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
     let mut logged_in = false;
     let mut heartbeat = tokio::time::interval(shared.front.heartbeat_interval);
     let mut last_rx = Instant::now();
-    let end: Option<i32> = loop {
+    let end = loop {
         if shared.faults.hang_until().is_some() {
             shared.faults.wait_while_hung().await;
             last_rx = Instant::now();
@@ -46,17 +45,14 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
         tokio::select! {
             biased;
             c = ctl.recv() => match c {
-                Some(Control::Disconnect(r)) => break Some(r),
+                Some(Control::Disconnect(r)) => break End::Told(r),
                 Some(Control::FlowControlChanged) => {}
-                None => break None,
+                None => break End::Closed,
             },
             frame = tokio::time::timeout_at(deadline.into(), conn.next()) => match frame {
-                Err(_) => break Some(reason::HEARTBEAT_TIMEOUT),
-                Ok(None) => break None,
-                Ok(Some(Err(e))) => {
-                    conn::answer_stream_error(&mut conn, e).await;
-                    break None;
-                }
+                Err(_) => break End::Dropped(reason::HEARTBEAT_TIMEOUT),
+                Ok(None) => break End::Closed,
+                Ok(Some(Err(e))) => break End::Unreadable(e),
                 Ok(Some(Ok(Err(e)))) => {
                     last_rx = Instant::now();
                     conn::answer_frame_error(&mut conn, e).await;
@@ -69,23 +65,24 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
             tick = ticks.recv() => match tick {
                 Ok(t) if subscribed.contains(&t.instrument_id) => out.push(Message::RtnDepthMarketData(t)),
                 Ok(_) => {}
-                Err(RecvError::Lagged(_)) => break Some(reason::WRITE_FAILED),
-                Err(RecvError::Closed) => break None,
+                Err(RecvError::Lagged(_)) => break End::Dropped(reason::WRITE_FAILED),
+                Err(RecvError::Closed) => break End::Closed,
             },
             _ = heartbeat.tick() => out.push(Message::Heartbeat),
         }
-        let mut failed = false;
-        for m in out {
-            failed |= conn.feed(m).await.is_err();
-        }
-        if failed || conn.flush().await.is_err() {
-            break None;
+        if let Err(e) = write(&mut conn, out).await {
+            break e.into();
         }
     };
-    if let Some(r) = end {
-        conn::disconnect(&mut conn, r).await;
-    }
+    conn::finish(&shared, conn_id, "md", conn, end).await;
     shared.unregister(conn_id);
+}
+
+async fn write(conn: &mut conn::Conn, out: Vec<Message>) -> Result<(), conn::WriteError> {
+    for m in out {
+        conn.feed(m).await?;
+    }
+    conn.flush().await
 }
 
 fn handle(

@@ -12,11 +12,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use super::conn::{self, Conn};
+use super::conn::{self, Conn, End, WriteError};
 use super::shared::{Control, Shared};
 use crate::exchange::flow_control::FlowControl;
 use crate::exchange::private_flow::first_seq;
@@ -66,10 +65,8 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
         flow_control: FlowControl::default(),
         next_due: None,
     };
-    let reason = s.serve(&mut conn, &mut ctl).await;
-    if let Some(r) = reason {
-        conn::disconnect(&mut conn, r).await;
-    }
+    let end = s.serve(&mut conn, &mut ctl).await;
+    conn::finish(&shared, conn_id, "trade", conn, end).await;
     shared.exchange().logout(&mut s.ctx);
     shared.unregister(conn_id);
 }
@@ -93,12 +90,23 @@ async fn flow_changed(rx: &mut Option<watch::Receiver<u64>>) {
 }
 
 impl Session {
-    /// The conversation; returns the reason code to disconnect with, if the mock ends it.
+    /// The conversation, until it ends.
     async fn serve(
         &mut self,
         conn: &mut Conn,
         ctl: &mut tokio::sync::mpsc::UnboundedReceiver<Control>,
-    ) -> Option<i32> {
+    ) -> End {
+        match self.converse(conn, ctl).await {
+            Ok(end) | Err(end) => end,
+        }
+    }
+
+    /// The conversation; `Err` when a write failed or stalled.
+    async fn converse(
+        &mut self,
+        conn: &mut Conn,
+        ctl: &mut tokio::sync::mpsc::UnboundedReceiver<Control>,
+    ) -> Result<End, End> {
         let mut heartbeat = tokio::time::interval(self.shared.front.heartbeat_interval);
         let mut last_rx = Instant::now();
         loop {
@@ -110,21 +118,18 @@ impl Session {
             tokio::select! {
                 biased;
                 c = ctl.recv() => match c {
-                    Some(Control::Disconnect(r)) => return Some(r),
+                    Some(Control::Disconnect(r)) => return Ok(End::Told(r)),
                     Some(Control::FlowControlChanged) => {
-                        if self.ctx.logged_in && conn.feed(self.flow_control_msg()).await.is_err() {
-                            return None;
+                        if self.ctx.logged_in {
+                            conn.feed(self.flow_control_msg()).await?;
                         }
                     }
-                    None => return None,
+                    None => return Ok(End::Closed),
                 },
                 frame = tokio::time::timeout_at(deadline.into(), conn.next()) => match frame {
-                    Err(_) => return Some(reason::HEARTBEAT_TIMEOUT),
-                    Ok(None) => return None,
-                    Ok(Some(Err(e))) => {
-                        conn::answer_stream_error(conn, e).await;
-                        return None;
-                    }
+                    Err(_) => return Ok(End::Dropped(reason::HEARTBEAT_TIMEOUT)),
+                    Ok(None) => return Ok(End::Closed),
+                    Ok(Some(Err(e))) => return Ok(End::Unreadable(e)),
                     Ok(Some(Ok(Err(e)))) => {
                         last_rx = Instant::now();
                         conn::answer_frame_error(conn, e).await;
@@ -132,30 +137,23 @@ impl Session {
                     Ok(Some(Ok(Ok(msg)))) => {
                         last_rx = Instant::now();
                         for out in self.handle(msg).await {
-                            if conn.feed(out).await.is_err() {
-                                return None;
-                            }
+                            conn.feed(out).await?;
                         }
                     }
                 },
                 _ = flow_changed(&mut self.flow_rx) => {}
                 _ = sleep_until_due(self.next_due) => {}
-                _ = heartbeat.tick() => {
-                    if conn.feed(Message::Heartbeat).await.is_err() {
-                        return None;
-                    }
-                }
+                _ = heartbeat.tick() => conn.feed(Message::Heartbeat).await?,
             }
-            if self.write_flow(conn).await.is_err() || conn.flush().await.is_err() {
-                return None;
-            }
+            self.write_flow(conn).await?;
+            conn.flush().await?;
         }
     }
 
     /// Writes the private flow from the cursor on, applying the delay and drop faults. A
     /// delayed entry that is not due yet stops the writing until it is ([`Self::next_due`]),
     /// without holding up requests: queries and their answers overtake the late returns.
-    async fn write_flow(&mut self, conn: &mut Conn) -> Result<(), crate::error::CodecError> {
+    async fn write_flow(&mut self, conn: &mut Conn) -> Result<(), WriteError> {
         self.next_due = None;
         let Some(mut cursor) = self.cursor else {
             return Ok(());

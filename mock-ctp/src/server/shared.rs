@@ -24,6 +24,9 @@ pub struct FrontConfig {
     pub heartbeat_timeout: Duration,
     /// How long a new connection has to send its `Hello`.
     pub handshake_timeout: Duration,
+    /// How long a write may wait for a peer that takes nothing (its buffers full: it stopped
+    /// reading) before the front drops it with 0x1002, resetting the socket whatever is queued.
+    pub write_timeout: Duration,
     /// Default per-session limit of orders and cancels per second.
     pub orders_per_second: Option<u32>,
 }
@@ -35,6 +38,7 @@ impl Default for FrontConfig {
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(10),
             orders_per_second: None,
         }
     }
