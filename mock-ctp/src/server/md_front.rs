@@ -34,16 +34,20 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
     let mut subscribed: HashSet<String> = HashSet::new();
     let mut logged_in = false;
     let mut heartbeat = tokio::time::interval(shared.front.heartbeat_interval);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_rx = Instant::now();
     let end = loop {
+        let hang_changed = shared.faults.hang_changed();
+        // As on the trade front: a hung front does nothing, and its clock goes on.
         if shared.faults.hang_until().is_some() {
             shared.faults.wait_while_hung().await;
-            last_rx = Instant::now();
+            continue;
         }
         let deadline = last_rx + shared.front.heartbeat_timeout;
         let mut out: Vec<Message> = Vec::new();
         tokio::select! {
             biased;
+            _ = hang_changed => {}
             c = ctl.recv() => match c {
                 Some(Control::Disconnect(r)) => break End::Told(r),
                 Some(Control::FlowControlChanged) => {}

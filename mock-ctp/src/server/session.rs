@@ -108,15 +108,23 @@ impl Session {
         ctl: &mut tokio::sync::mpsc::UnboundedReceiver<Control>,
     ) -> Result<End, End> {
         let mut heartbeat = tokio::time::interval(self.shared.front.heartbeat_interval);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_rx = Instant::now();
+        let shared = self.shared.clone();
         loop {
-            if self.shared.faults.hang_until().is_some() {
-                self.shared.faults.wait_while_hung().await;
-                last_rx = Instant::now();
+            let hang_changed = shared.faults.hang_changed();
+            // A hung front reads, writes and times out nothing, from the moment the hang starts;
+            // its clock goes on: the heartbeat timeout counts from the last frame read, and a
+            // session whose timeout ran out during the hang is dropped when it ends, unless the
+            // peer's frames queued meanwhile are read first.
+            if shared.faults.hang_until().is_some() {
+                shared.faults.wait_while_hung().await;
+                continue;
             }
-            let deadline = last_rx + self.shared.front.heartbeat_timeout;
+            let deadline = last_rx + shared.front.heartbeat_timeout;
             tokio::select! {
                 biased;
+                _ = hang_changed => {}
                 c = ctl.recv() => match c {
                     Some(Control::Disconnect(r)) => return Ok(End::Told(r)),
                     Some(Control::FlowControlChanged) => {

@@ -115,6 +115,13 @@ impl WireFaults {
         }
     }
 
+    /// A future that completes at the next change of the hang (started, ended, cleared). It
+    /// counts changes from its creation on, polled or not (`Notify::notify_waiters`): create it
+    /// before checking [`Self::hang_until`], so that a hang starting in between is not missed.
+    pub fn hang_changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.hang_changed.notified()
+    }
+
     /// Consumes one of the returns to drop, if any are left.
     pub fn take_drop(&self) -> bool {
         self.drop_returns
