@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 use mock_ctp::client::{TraderClient, TraderEvent};
 use mock_ctp::protocol::*;
@@ -285,7 +287,7 @@ async fn partial_fills_over_time_never_exceed_the_order() {
 }
 
 #[tokio::test]
-async fn queries_return_rows_and_one_query_at_a_time() {
+async fn queries_return_rows_one_at_a_time_and_one_a_second() {
     let srv = server().await;
     let (c, mut ev, _) = trader(&srv).await;
     assert_eq!(
@@ -314,7 +316,18 @@ async fn queries_return_rows_and_one_query_at_a_time() {
     assert!(rows.iter().any(|p| p.instrument_id == "rb2410"
         && p.position == 20
         && p.posi_direction == PosiDirection::Long));
+    // Answered, the first query no longer blocks a second, but CTP's QryFreq (one a second)
+    // does: the front refuses it with ErrorID 90, and answers it a second after the first.
     assert_eq!(c.req_qry_trading_account(&QryFilter::default(), 2).await, 0);
+    let refused = ev
+        .wait_for(WAIT, |e| match e {
+            TraderEvent::OnRspError(r) => Some((r.request_id, r.rsp_info.error_id)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(refused, Some((2, error_id::QUERY_RATE_EXCEEDED)));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(c.req_qry_trading_account(&QryFilter::default(), 3).await, 0);
     let acct = ev
         .wait_for(WAIT, |e| match e {
             TraderEvent::OnRspQryTradingAccount(r) => r.field.clone(),

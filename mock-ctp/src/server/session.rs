@@ -5,8 +5,10 @@
 //! are written right after its request is handled, without a task hop; returns caused by other
 //! sessions of the same investor arrive through the flow's watch channel.
 //!
-//! Known gaps: a request is handled completely before the next is read (CTP's front pipelines);
-//! the query rate limit is not enforced.
+//! Queries follow CTP's QryFreq: one per second per session, a sooner one is refused with
+//! ErrorID 90 (the client library refuses a second query in flight with -2 itself).
+//!
+//! Known gaps: a request is handled completely before the next is read (CTP's front pipelines).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ struct Session {
     /// When returns are delayed: when the first one held back is due. The session goes on
     /// reading and answering requests meanwhile, as a front whose returns lag does.
     next_due: Option<Instant>,
+    /// When the session's last query was answered (CTP's QryFreq counts from it).
+    last_query: Option<Instant>,
 }
 
 /// Serves one trade-front connection until it closes.
@@ -64,6 +68,7 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
         flow_rx: None,
         flow_control: FlowControl::default(),
         next_due: None,
+        last_query: None,
     };
     let end = s.serve(&mut conn, &mut ctl).await;
     conn::finish(&shared, conn_id, "trade", conn, end).await;
@@ -297,6 +302,18 @@ impl Session {
                     None => vec![],
                 }
             }
+            Message::ReqQryOrder(r)
+            | Message::ReqQryTrade(r)
+            | Message::ReqQryInvestorPosition(r)
+            | Message::ReqQryTradingAccount(r)
+                if self.too_frequent(now) =>
+            {
+                let info = RspInfo::error(
+                    error_id::QUERY_RATE_EXCEEDED,
+                    "query too frequent (one per second)",
+                );
+                vec![Message::RspError(rsp(None, info, r.request_id))]
+            }
             Message::ReqQryOrder(r) => self.query(r.request_id, Message::RspQryOrder, |ex, s| {
                 ex.query_orders(s, &r.field)
             }),
@@ -353,6 +370,22 @@ impl Session {
             Message::RspUserLogin(rsp(Some(field), info, request_id)),
             self.flow_control_msg(),
         ]
+    }
+
+    /// Whether a query now comes sooner after the last answered one than the front allows;
+    /// if not, it counts as the last one.
+    fn too_frequent(&mut self, now: Instant) -> bool {
+        let Some(interval) = self.shared.front.query_interval else {
+            return false;
+        };
+        if !self.ctx.logged_in {
+            return false;
+        }
+        if self.last_query.is_some_and(|t| now < t + interval) {
+            return true;
+        }
+        self.last_query = Some(now);
+        false
     }
 
     fn query<T>(

@@ -29,6 +29,9 @@ pub struct FrontConfig {
     pub write_timeout: Duration,
     /// Default per-session limit of orders and cancels per second.
     pub orders_per_second: Option<u32>,
+    /// The least time between two queries of a session (CTP's QryFreq, 1 per second): a query
+    /// sooner than that is refused with `RspError` ErrorID 90. `None` turns the rule off.
+    pub query_interval: Option<Duration>,
 }
 
 impl Default for FrontConfig {
@@ -40,6 +43,7 @@ impl Default for FrontConfig {
             handshake_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(10),
             orders_per_second: None,
+            query_interval: Some(Duration::from_secs(1)),
         }
     }
 }
