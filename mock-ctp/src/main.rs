@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mock_ctp::server::MockServer;
+use mock_ctp::server::{FrontConfig, MockServer};
 
 /// The mock CTP front.
 #[derive(Debug, Parser)]
@@ -36,6 +36,11 @@ struct Args {
     /// Replayed market-data snapshots per second, all instruments together (0: off).
     #[arg(long, env = "MOCK_CTP_MD_RATE", default_value_t = 2.0)]
     md_rate: f64,
+    /// Orders and cancels a second per session (CTP's front-wide request limit, FTDMaxCommFlux):
+    /// requests beyond it wait for the next second, as on CTP. Brokers raise it for busy
+    /// firms; 0 turns it off.
+    #[arg(long, env = "MOCK_CTP_ORDERS_PER_SECOND", default_value_t = 6)]
+    orders_per_second: u32,
     /// Trading day (YYYYMMDD); today in China Standard Time when absent.
     #[arg(long, env = "MOCK_CTP_TRADING_DAY")]
     trading_day: Option<String>,
@@ -55,6 +60,10 @@ async fn main() -> ExitCode {
         .admin_token(args.admin_token)
         .fixtures(&args.fixtures)
         .md_rate(args.md_rate)
+        .front_config(FrontConfig {
+            orders_per_second: (args.orders_per_second > 0).then_some(args.orders_per_second),
+            ..FrontConfig::default()
+        })
         .seed(seed);
     if let Some(day) = args.trading_day {
         builder = builder.trading_day(day);

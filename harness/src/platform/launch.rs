@@ -129,7 +129,7 @@ impl Launch<'_> {
             self.launch(Service::Redis, "redis", vec![]),
             self.launch_role(
                 self.outside(Service::MockCtp, "mock-ctp", &ctx.exchange_network),
-                services::mock_ctp_env(ctx),
+                services::mock_ctp_env(ctx, self.topology.ctp_orders_per_second),
                 None
             ),
         );

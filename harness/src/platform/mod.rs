@@ -37,4 +37,4 @@ pub(crate) use second_dc::LINE as LINE_ROLE;
 pub(crate) use services::ports::DC2_POSTGRES_LINK as DC2_POSTGRES_LINK_PORT;
 pub(crate) use services::ports::REPLICATION_LINK as REPLICATION_LINK_PORT;
 pub use sweep::{resources_of_run, sweep_dead_runs};
-pub use topology::{Topology, DEFAULT_LINE_LATENCY_MS};
+pub use topology::{Topology, DEFAULT_CTP_ORDERS_PER_SECOND, DEFAULT_LINE_LATENCY_MS};

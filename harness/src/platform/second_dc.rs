@@ -176,7 +176,11 @@ impl Launch<'_> {
             async {
                 let role = self.outside(Service::MockCtp, "mock-ctp", &ctx.exchange_network);
                 one(self
-                    .launch_role(role, services::mock_ctp_env(ctx), None)
+                    .launch_role(
+                        role,
+                        services::mock_ctp_env(ctx, self.topology.ctp_orders_per_second),
+                        None,
+                    )
                     .await)
             },
         );

@@ -162,11 +162,19 @@ pub(crate) fn request(
     }
 }
 
-/// The mock CTP front's environment: its admin token and the run's seed.
-pub(crate) fn mock_ctp_env(ctx: &RunContext) -> Vec<(String, String)> {
+/// The mock CTP front's environment: its admin token, the run's seed and the topology's
+/// request limit per session (`0`: none).
+pub(crate) fn mock_ctp_env(
+    ctx: &RunContext,
+    orders_per_second: Option<u32>,
+) -> Vec<(String, String)> {
     vec![
         ("MOCK_CTP_ADMIN_TOKEN".into(), ctx.admin_token.clone()),
         ("MOCK_CTP_SEED".into(), ctx.seed.to_string()),
+        (
+            "MOCK_CTP_ORDERS_PER_SECOND".into(),
+            orders_per_second.unwrap_or(0).to_string(),
+        ),
     ]
 }
 

@@ -8,11 +8,25 @@ use super::datacenter::{Dc, Replication};
 use super::engine::{EngineRole, EngineSpec};
 
 /// What to start.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
     pub(crate) postgres_standby: bool,
     pub(crate) engine: Option<EngineSpec>,
     pub(crate) second_dc: Option<SecondDc>,
+    /// The CTP front's request limit per session (orders and cancels a second, queued beyond
+    /// it as CTP's front queues them); `None`: no limit.
+    pub(crate) ctp_orders_per_second: Option<u32>,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Self {
+            postgres_standby: false,
+            engine: None,
+            second_dc: None,
+            ctp_orders_per_second: Some(DEFAULT_CTP_ORDERS_PER_SECOND),
+        }
+    }
 }
 
 /// The DR site of a two-datacenter topology.
@@ -24,6 +38,12 @@ pub(crate) struct SecondDc {
     /// The line's own delay each way, in ms: the distance between the sites.
     pub line_latency_ms: u32,
 }
+
+/// The CTP front's request limit per session on this platform. A broker's front allows a few
+/// requests a second by default (FTDMaxCommFlux, 6 in the mock's own default) and raises it
+/// for a firm like this one: 10,000 a second, above the 5,000 orders a second the perf stage
+/// drives, so that the limit shapes nothing unless a fault lowers it.
+pub const DEFAULT_CTP_ORDERS_PER_SECOND: u32 = 10_000;
 
 /// The inter-DC line's delay each way by default: the operations reference wants the sites
 /// under 10 ms apart; 5 ms each way is a line well inside that budget.
@@ -39,13 +59,13 @@ impl Topology {
     /// synchronously across the inter-DC line.
     pub fn two_dc() -> Self {
         Self {
-            postgres_standby: false,
             engine: Some(EngineSpec::default()),
             second_dc: Some(SecondDc {
                 replication: Replication::default(),
                 engine: Some(standby_of(&EngineSpec::default())),
                 line_latency_ms: DEFAULT_LINE_LATENCY_MS,
             }),
+            ..Self::default()
         }
     }
 
@@ -95,6 +115,13 @@ impl Topology {
         if let Some(dr) = &mut self.second_dc {
             dr.replication = replication;
         }
+        self
+    }
+
+    /// The CTP front's request limit per session (`None`: none); the default is
+    /// [`DEFAULT_CTP_ORDERS_PER_SECOND`].
+    pub fn with_ctp_orders_per_second(mut self, limit: Option<u32>) -> Self {
+        self.ctp_orders_per_second = limit;
         self
     }
 

@@ -23,6 +23,12 @@ async fn admin_get(platform: &Platform, path: &str) -> anyhow::Result<Value> {
 pub async fn delayed_returns_and_rejects_show_on_the_front_and_heal(
     platform: &Platform,
 ) -> anyhow::Result<()> {
+    // The request limit is the topology's, raised for this firm, not the front's own default.
+    let start = admin_get(platform, "/faults").await?;
+    ensure!(
+        start["orders_per_second"] == harness::platform::DEFAULT_CTP_ORDERS_PER_SECOND,
+        "the front's request limit is not the topology's: {start}"
+    );
     let mut nemesis = Nemesis::new(platform);
     let delay = nemesis.inject(&Fault::DelayReturns { ms: 250 }).await?;
     let reject = nemesis

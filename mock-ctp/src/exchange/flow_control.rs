@@ -2,8 +2,10 @@
 //! the per-second limit are not rejected but queued to the next second. The client library
 //! additionally answers -3 itself when it knows the limit, as CTP's API does.
 //!
-//! Known gaps: the query rate limit (ErrorID 90) and the broker's order-rate ErrorID 116 are
-//! not modelled.
+//! The limit is a setting of the front (`--orders-per-second`, 6 by default as a broker's front
+//! has it; the harness's topology raises it). The query rate (ErrorID 90) is the session's.
+//!
+//! Known gaps: the broker's order-rate ErrorID 116 is not modelled.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
