@@ -127,12 +127,25 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
             "/faults/disconnect",
             Some(&body),
         )
-        .await?;
-        let closed = answer["disconnected"].as_u64().unwrap_or(0);
-        let verified = match closed {
-            0 => Err(FaultError::not_in_effect(
+        .await;
+        let closed = match answer {
+            Ok(answer) => answer["disconnected"].as_u64().unwrap_or(0),
+            // The front answers 404 for a SessionID that is not connected (any more).
+            Err(FaultError::Exchange { message, .. })
+                if session_id.is_some() && message.starts_with("404") =>
+            {
+                0
+            }
+            Err(e) => return Err(e),
+        };
+        let verified = match (closed, session_id) {
+            (0, None) => Err(FaultError::not_in_effect(
                 fault,
                 "no session was connected to the front",
+            )),
+            (0, Some(id)) => Err(FaultError::not_in_effect(
+                fault,
+                format!("no session with SessionID {id} was connected to the front"),
             )),
             _ => Ok(()),
         };

@@ -44,21 +44,27 @@ impl CtpCodec {
 /// A failure is told apart by the frame's `msg`: a name this version does not know is
 /// [`FrameError::UnknownMessage`]; a `Hello` whose body does not parse (an unknown front such
 /// as `"TRADE"`, a version sent as `"1"` or `1.0`) is [`FrameError::BadHello`], a handshake
-/// naming what this front does not speak; anything else is malformed. Only a failed frame is
-/// parsed a second time, to read its `msg`.
+/// naming what this front does not speak; anything else is malformed. A `Heartbeat` with an
+/// empty or null `body` is a heartbeat. Only a frame that failed is parsed a second time.
 pub fn decode_payload(payload: &[u8]) -> Result<Message, FrameError> {
-    serde_json::from_slice(payload).map_err(|e| {
+    serde_json::from_slice(payload).or_else(|e| {
         let text = e.to_string();
-        let msg = serde_json::from_slice::<serde_json::Value>(payload)
-            .ok()
+        let value = serde_json::from_slice::<serde_json::Value>(payload).ok();
+        let msg = value
+            .as_ref()
             .and_then(|v| v.get("msg")?.as_str().map(str::to_owned));
-        match msg {
+        // A message without fields may come with an empty or null body as well as none.
+        let body = value.as_ref().and_then(|v| v.get("body"));
+        let empty =
+            body.is_some_and(|b| b.is_null() || b.as_object().is_some_and(|o| o.is_empty()));
+        Err(match msg {
+            Some(m) if m == "Heartbeat" && empty => return Ok(Message::Heartbeat),
             Some(m) if m == "Hello" => FrameError::BadHello(text),
             Some(m) if text.starts_with(&format!("unknown variant `{m}`")) => {
                 FrameError::UnknownMessage(m)
             }
             _ => FrameError::Malformed(text),
-        }
+        })
     })
 }
 
@@ -158,6 +164,29 @@ mod tests {
             br#"{"msg":"Hello","body":{"Protocol":"mock-ctp","Version":1,"Front":"xyz"}}"#,
         );
         assert!(matches!(hello, Err(FrameError::BadHello(_))), "{hello:?}");
+    }
+
+    #[test]
+    fn a_heartbeat_may_have_an_empty_or_null_body_and_a_subscription_no_seq_no() {
+        for payload in [
+            &br#"{"msg":"Heartbeat"}"#[..],
+            br#"{"msg":"Heartbeat","body":{}}"#,
+            br#"{"msg":"Heartbeat","body":null}"#,
+        ] {
+            assert_eq!(decode_payload(payload), Ok(Message::Heartbeat));
+        }
+        let odd = decode_payload(br#"{"msg":"Heartbeat","body":{"x":1}}"#);
+        assert!(matches!(odd, Err(FrameError::Malformed(_))), "{odd:?}");
+        let sub = decode_payload(br#"{"msg":"SubscribePrivateTopic","body":{"ResumeType":"2"}}"#);
+        assert_eq!(
+            sub,
+            Ok(Message::SubscribePrivateTopic(
+                crate::protocol::messages::SubscribeTopic {
+                    resume_type: crate::protocol::ResumeType::Quick,
+                    seq_no: 0,
+                }
+            ))
+        );
     }
 
     #[test]

@@ -89,7 +89,9 @@ pub struct FrontDisconnected {
 #[serde(rename_all = "PascalCase")]
 pub struct SubscribeTopic {
     pub resume_type: ResumeType,
-    /// The last sequence number the client has seen (used by RESUME).
+    /// The last sequence number the client has seen (used by RESUME; may be left out for
+    /// RESTART and QUICK, which ignore it).
+    #[serde(default)]
     pub seq_no: u64,
 }
 

@@ -192,7 +192,13 @@ async fn disconnect(
     let n = st
         .shared
         .control(b.session_id, Control::Disconnect(b.reason));
-    Json(json!({"disconnected": n}))
+    match b.session_id {
+        Some(id) if n == 0 => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("no session with SessionID {id} is connected")})),
+        ),
+        _ => (StatusCode::OK, Json(json!({"disconnected": n}))),
+    }
 }
 
 #[derive(Deserialize)]
