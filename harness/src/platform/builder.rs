@@ -238,7 +238,7 @@ impl PlatformBuilder {
                     format!("{base} leaves no room for four ports"),
                 )
             })?;
-            if std::net::TcpListener::bind(("0.0.0.0", host)).is_err() {
+            if std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, host)).is_err() {
                 return Err(Error::PortInUse {
                     service: service.name().into(),
                     port: host,

@@ -75,11 +75,14 @@ impl Launch<'_> {
         let publish = self.publish.get(&service).cloned().unwrap_or_default();
         let mut request =
             services::request(self.ctx, &role, &self.images[&service], &env, &publish);
-        if let Some(cpus) = cpuset {
-            // testcontainers has no cpuset setter; the host config modifier reaches it.
-            request = request
-                .with_host_config_modifier(move |host| host.cpuset_cpus = Some(cpus.clone()));
-        }
+        // testcontainers has no cpuset setter and publishes ports on every interface of the
+        // host; its host config modifier (one per container) reaches both.
+        request = request.with_host_config_modifier(move |host| {
+            if let Some(cpus) = &cpuset {
+                host.cpuset_cpus = Some(cpus.clone());
+            }
+            services::publish_on_loopback(host);
+        });
         let container = request.start().await.map_err(|e| Error::Start {
             service: role.name.clone(),
             container: self.ctx.container_name(&role.name),

@@ -162,6 +162,16 @@ pub(crate) fn request(
     }
 }
 
+/// Ports published on the host (`harness up --publish-base`) are bound to its loopback only: the
+/// fault API, the databases and the admin routes serve the developer's machine, never its
+/// network.
+pub(crate) fn publish_on_loopback(host: &mut testcontainers::bollard::models::HostConfig) {
+    let bindings = host.port_bindings.iter_mut().flat_map(|m| m.values_mut());
+    for binding in bindings.flatten().flatten() {
+        binding.host_ip = Some(std::net::Ipv4Addr::LOCALHOST.to_string());
+    }
+}
+
 /// The mock CTP front's environment: its admin token, the run's seed and the topology's
 /// request limit per session (`0`: none).
 pub(crate) fn mock_ctp_env(

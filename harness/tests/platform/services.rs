@@ -1,5 +1,7 @@
-//! Each service answers real requests through its link in the fault proxy.
+//! Each service answers real requests through its link in the fault proxy; published ports
+//! (`harness up --publish-base`) answer on the host's loopback and nowhere else.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -7,10 +9,60 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
 
+/// A base port whose next three are free too (released again: the platform binds them).
+fn four_free_ports() -> u16 {
+    for _ in 0..50 {
+        let base = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let all: Vec<_> = (0..4)
+            .filter_map(|i| base.checked_add(i))
+            .filter_map(|p| std::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, p)).ok())
+            .collect();
+        if all.len() == 4 {
+            return base;
+        }
+    }
+    panic!("no four free ports in a row");
+}
+
+/// This machine's address on its network (no packet is sent), if it has one.
+fn own_network_address() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    socket.connect((Ipv4Addr::new(10, 255, 255, 254), 9)).ok()?;
+    Some(socket.local_addr().ok()?.ip()).filter(|ip| !ip.is_loopback())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_redis_and_kafka_answer_through_their_proxies() {
-    let platform = super::platform().await;
+    let base = four_free_ports();
+    let platform = harness::Platform::builder()
+        .publish_base(base)
+        .start()
+        .await
+        .expect("the platform starts");
     let endpoints = platform.endpoints().clone();
+
+    // The fault API is published on base + 3: on loopback only.
+    let api = base + 3;
+    let version = reqwest::get(format!("http://127.0.0.1:{api}/version"))
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("the fault API answers on the host's loopback");
+    drop(version);
+    if let Some(ip) = own_network_address() {
+        let outside = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect((ip, api)),
+        )
+        .await;
+        assert!(
+            !matches!(outside, Ok(Ok(_))),
+            "the fault API is published on {ip}:{api}, the machine's network address"
+        );
+    }
 
     let (client, connection) = tokio_postgres::connect(
         &endpoints.postgres.connection_string(true),
