@@ -6,11 +6,13 @@ Feature: The harness catches an engine that acknowledges orders before they are 
   order it acknowledged meanwhile. The same run on a healthy engine acknowledges
   nothing it has not committed, so it loses nothing (its orders end unknown, and none of
   them reached the exchange). The nemesis heals links before processes, so the engine starts
-  again with PostgreSQL reachable.
+  again with PostgreSQL reachable. The defective engine never settles (orders it lost stay
+  without an exchange answer), so its run is given 10 s to settle, not the default minute.
 
   Scenario: acknowledged orders lost when a defective engine is killed
     Given the engine runs with the defect ack-before-durable
     And the platform is running
+    And the platform is given 10 s to settle
     When 300 orders are sent at 100 per second with these faults:
       | 500 ms | {"kind": "timeout", "link": "postgres", "stream": "upstream", "timeout_ms": 0} |
       | 1500 ms | {"kind": "kill", "service": "engine"} |

@@ -92,6 +92,8 @@ pub struct Run {
     kafka_marks: KafkaMarks,
     /// The engine's tick and trade-return histograms, scraped through the run.
     sampler: Option<Sampler>,
+    /// How long the platform may take to settle after the workload ([`SETTLE_TIMEOUT`]).
+    settle_timeout: Duration,
 }
 
 /// A finished, judged run.
@@ -154,6 +156,7 @@ impl Run {
             spoiled: Vec::new(),
             kafka_marks,
             sampler,
+            settle_timeout: SETTLE_TIMEOUT,
         })
     }
 
@@ -185,6 +188,14 @@ impl Run {
         Ok(workload::perform(op, orders, &self.recorder, OP_TIMEOUT).await?)
     }
 
+    /// How long the platform may take to settle before the run is judged (default
+    /// [`SETTLE_TIMEOUT`]). A run that cannot settle (an engine defect that leaves orders
+    /// without an answer for ever) states a shorter wait instead of spending a minute on it;
+    /// not settling in time makes the convergence check unknown, never valid.
+    pub fn settle_within(&mut self, timeout: Duration) {
+        self.settle_timeout = timeout;
+    }
+
     /// Marks the run unknown, never valid, with the reason as the evidence of `what`.
     pub fn spoil(&mut self, what: &str, reason: impl Into<String>) {
         self.spoiled.push(Verdict::unknown(what, reason));
@@ -204,7 +215,7 @@ impl Run {
             .flush()?;
         // A service that cannot be read at the end makes the run unknown, with its report
         // written, never an error without one (the run directory still replays it).
-        let convergence = match self.observer.settle(SETTLE_TIMEOUT).await {
+        let convergence = match self.observer.settle(self.settle_timeout).await {
             Ok(c) => c,
             Err(e) => {
                 self.spoil(

@@ -6,6 +6,7 @@
 
 pub mod chaos;
 pub mod params;
+mod pool;
 mod recap;
 pub mod steps;
 mod world;
@@ -16,15 +17,16 @@ pub use world::{Played, TradingWorld};
 
 use cucumber::World as _;
 
-/// Runs every feature under `path` one scenario at a time (each starts its own platform on a
-/// 2-core machine), failing on a skipped (unknown) step, an ambiguous step or a feature that
-/// does not parse. Returns whether everything passed, after printing the recap of the failed
+/// Runs every feature under `path` one scenario at a time (a 2-core machine; consecutive
+/// scenarios with the same engine share one platform, reset between them), failing on a
+/// skipped (unknown) step, an ambiguous step or a feature that does not parse. Returns whether everything passed, after printing the recap of the failed
 /// scenarios (file and line, error, seed, run directory, replay command) and writing it under
 /// `target_dir` for the test command to repeat at the end of its log.
 pub async fn run_features(path: &str, target_dir: &std::path::Path) -> bool {
     use cucumber::writer::Stats as _;
     use cucumber::WriterExt as _;
 
+    let drain = pool::Drain;
     let recap = Recap::default();
     let in_hook = recap.clone();
     // The stage that runs the features names their JUnit file (`scripts/stage`).
@@ -90,6 +92,7 @@ pub async fn run_features(path: &str, target_dir: &std::path::Path) -> bool {
         })
         .run(path)
         .await;
+    drain.now().await;
     let text = recap.render();
     if !text.is_empty() {
         eprintln!("\n{text}");

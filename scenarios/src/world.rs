@@ -1,7 +1,8 @@
 //! The World of one scenario: the engine's settings before start, the platform, the run (its
 //! history and workloads), the replies of single operations by label, and, once a `Then` step
-//! asks for it, the judged run. At the end of a scenario the platform is removed, unless it
-//! failed and `HARNESS_KEEP=on-failure` asks to keep it for a look (the next start sweeps it).
+//! asks for it, the judged run. At the end of a scenario that passed, the platform goes to the
+//! next scenario with the same engine, reset ([`crate::pool`]); after a failure it is removed,
+//! unless `HARNESS_KEEP=on-failure` asks to keep it for a look (the next start sweeps it).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,7 +16,7 @@ use harness::history::Phase;
 use harness::platform::EngineSpec;
 use harness::run::{Judged, Run};
 use harness::workload::Reply;
-use harness::{Platform, Topology};
+use harness::Platform;
 
 #[derive(World)]
 #[world(init = Self::new)]
@@ -99,19 +100,12 @@ impl TradingWorld {
         Ok(())
     }
 
-    /// Starts the platform with the engine as configured, and begins the run.
+    /// Starts the platform with the engine as configured (or takes the last scenario's, reset),
+    /// and begins the run.
     pub async fn start(&mut self) -> Result<()> {
         self.before_start("starting the platform twice")?;
-        let spec = EngineSpec {
-            investor: self.investor.clone(),
-            defects: self.defects.clone(),
-            ..EngineSpec::default()
-        };
-        let platform = Platform::builder()
-            .topology(Topology::single_dc().with_engine_spec(spec))
-            .start()
-            .await
-            .context("the platform did not start")?;
+        let spec = self.engine_spec();
+        let (platform, _reused) = crate::pool::checkout(spec).await?;
         let name = format!("{}-{}", slug(&self.scenario), platform.run_id());
         println!(
             "platform {} seed {} run {}",
@@ -195,17 +189,23 @@ impl TradingWorld {
         Ok(self.judged.as_ref().expect("judged above"))
     }
 
-    /// Removes the platform (or keeps it, on failure, when asked to).
+    /// Gives the platform to the next scenario (see [`crate::pool`]) if this one passed and
+    /// its faults healed; otherwise removes it (or keeps it, when asked to).
     pub async fn finish_scenario(&mut self, failed: bool) {
         let scenario = self.scenario.clone();
+        let mut healed = true;
         if let Some(mut n) = self.nemesis.take() {
             if let Err(e) = n.heal_all().await {
                 eprintln!("scenario {:?}: healing failed: {e:#}", self.scenario);
+                healed = false;
             }
         }
         let Some(platform) = self.platform.take() else {
             return;
         };
+        if !failed && healed {
+            return crate::pool::checkin(self.engine_spec(), platform).await;
+        }
         let keep = std::env::var("HARNESS_KEEP").is_ok_and(|v| v == "on-failure");
         if failed && keep {
             println!(
@@ -216,8 +216,15 @@ impl TradingWorld {
             std::mem::forget(platform);
             return;
         }
-        if let Err(e) = platform.shutdown().await {
-            eprintln!("scenario {scenario:?}: removing the platform failed: {e:#}");
+        crate::pool::remove(platform).await;
+    }
+
+    /// The engine this scenario asks for.
+    fn engine_spec(&self) -> EngineSpec {
+        EngineSpec {
+            investor: self.investor.clone(),
+            defects: self.defects.clone(),
+            ..EngineSpec::default()
         }
     }
 }

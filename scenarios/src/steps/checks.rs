@@ -2,7 +2,7 @@
 //! check's outcome. A failing step prints the verdict with its evidence and the run directory.
 
 use anyhow::{anyhow, bail, Result};
-use cucumber::then;
+use cucumber::{given, then};
 use harness::check::Outcome;
 
 use crate::params::{CheckName, DurationParam, OutcomeParam};
@@ -57,6 +57,15 @@ async fn names_evidence(w: &mut TradingWorld, check: CheckName) -> Result<()> {
     if v.evidence.orders.is_empty() || v.evidence.first_bad.is_none() {
         bail!("check {} names no evidence:\n{}", check.0, v.explain());
     }
+    Ok(())
+}
+
+/// A run that is not expected to settle (an engine defect that leaves orders without an answer
+/// for ever) says how long to wait for it instead of the default minute; not settling in time
+/// leaves the convergence check unknown, never valid.
+#[given(expr = "the platform is given {duration} to settle")]
+fn settle_limit(w: &mut TradingWorld, limit: DurationParam) -> Result<()> {
+    w.run_mut()?.settle_within(limit.0);
     Ok(())
 }
 
