@@ -88,6 +88,8 @@ pub enum Error {
         wanted: String,
         actual: String,
     },
+    #[error("service {service}'s security context: {detail}")]
+    Security { service: String, detail: String },
 }
 
 /// The library's result type.

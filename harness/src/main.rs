@@ -149,6 +149,10 @@ enum Command {
         /// Accept a replication loss within the RPO targets instead of requiring RPO = 0.
         #[arg(long)]
         allow_loss: bool,
+        /// Certify an engine that does not run with least privilege (as root, with
+        /// capabilities or a writable root filesystem); refused by default.
+        #[arg(long)]
+        allow_privileged_engine: bool,
         /// The seed of the first drill (each later drill takes the next).
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -348,6 +352,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tier2_rto,
             tier2_rpo,
             allow_loss,
+            allow_privileged_engine,
             seed,
             out,
             no_build,
@@ -370,6 +375,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     targets,
                     ..Default::default()
                 },
+                allow_privileged_engine,
             };
             opts.drill.validate().map_err(usage)?;
             if let Some(image) = engine_image {
@@ -392,9 +398,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 dir.join(harness::dr::CERTIFICATE_JSON).display(),
                 dir.join(harness::dr::CERTIFICATE_MD).display()
             );
-            match cert.outcome {
-                Outcome::Valid => Ok(()),
-                other => Err(Judged(other).into()),
+            match (cert.outcome, cert.certified) {
+                (Outcome::Valid, true) => Ok(()),
+                // Valid drills of an engine short of least privilege: refused, as invalid.
+                (Outcome::Valid, false) => Err(Judged(Outcome::Invalid).into()),
+                (other, _) => Err(Judged(other).into()),
             }
         }
         Command::Repro { run_dir, no_build } => {

@@ -27,6 +27,9 @@ pub struct CertifyOptions {
     pub drills: Vec<Drill>,
     /// Each drill's options (its seed is this seed plus the drill's place in the list).
     pub drill: DrillOptions,
+    /// Certify an engine that does not run with least privilege (as root, with capabilities,
+    /// a writable root): refused unless asked for explicitly.
+    pub allow_privileged_engine: bool,
 }
 
 /// The machine the drills ran on.
@@ -66,6 +69,10 @@ pub struct Certificate {
     pub probe: super::ProbePolicy,
     /// The image every service ran (tags are content hashes of their inputs).
     pub images: BTreeMap<String, String>,
+    /// The engine's security context as the first drill read it from inside its container.
+    pub engine_security: Option<crate::platform::SecurityContext>,
+    /// Whether an engine short of least privilege was let through (`--allow-privileged-engine`).
+    pub privileged_engine_allowed: bool,
     pub drills: Vec<DrillResult>,
     pub elapsed_s: f64,
     pub dir: PathBuf,
@@ -124,10 +131,14 @@ pub async fn certify(
                 .collect()
         })
         .unwrap_or_default();
+    let engine_security = drills.iter().find_map(|d| d.engine_security.clone());
+    let least_privilege = engine_security
+        .as_ref()
+        .is_some_and(crate::platform::SecurityContext::is_least_privilege);
     let cert = Certificate {
         release: opts.release.clone(),
         outcome,
-        certified: outcome == Outcome::Valid,
+        certified: outcome == Outcome::Valid && (least_privilege || opts.allow_privileged_engine),
         date: Utc::now(),
         machine: Machine::here(),
         replication: opts.drill.replication_name(),
@@ -135,6 +146,8 @@ pub async fn certify(
         targets: opts.drill.targets.clone(),
         probe: opts.drill.probe,
         images,
+        engine_security,
+        privileged_engine_allowed: opts.allow_privileged_engine,
         drills,
         elapsed_s: started.elapsed().as_secs_f64(),
         dir: dir.to_owned(),
@@ -156,6 +169,29 @@ impl Certificate {
             std::fs::write(&path, body).map_err(|e| DrError::io(&path, e))?;
         }
         Ok(())
+    }
+
+    /// What the certificate says of the engine's security context.
+    pub fn engine_security_line(&self) -> String {
+        match &self.engine_security {
+            None => "Engine security context: not read (no drill started an engine); \
+                     certification refused."
+                .to_string(),
+            Some(c) if c.is_least_privilege() => format!(
+                "Engine security context (read inside its container): uid {}, no capabilities, \
+                 no new privileges, read-only root filesystem.",
+                c.uid
+            ),
+            Some(c) => format!(
+                "Engine security context (read inside its container): NOT least privilege: {}; {}.",
+                c.shortfalls().join(", "),
+                if self.privileged_engine_allowed {
+                    "certified anyway, as --allow-privileged-engine asked"
+                } else {
+                    "certification refused (--allow-privileged-engine certifies it anyway)"
+                }
+            ),
+        }
     }
 
     /// The certificate as Markdown: the verdict first, then one section per drill.
@@ -199,6 +235,7 @@ impl Certificate {
             .map(|(service, image)| format!("{service} `{image}`"))
             .collect();
         out.push_str(&format!("Images: {}.\n\n", images.join(", ")));
+        out.push_str(&format!("{}\n\n", self.engine_security_line()));
         out.push_str("| drill | verdict | RTO tier 1 | RTO tier 2 | RPO (orders, window) | lost after reconciliation | P99 on the new site |\n");
         out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
         for d in &self.drills {
@@ -334,6 +371,7 @@ mod tests {
             run_dir: "runs/dc-loss".into(),
             seed: 7,
             elapsed_s: 61.0,
+            engine_security: Some(confined()),
         };
         Certificate {
             release: "v1.2.3".into(),
@@ -346,10 +384,40 @@ mod tests {
             targets: DrTargets::default(),
             probe: crate::dr::ProbePolicy::default(),
             images: BTreeMap::new(),
+            engine_security: Some(confined()),
+            privileged_engine_allowed: false,
             drills: vec![drill],
             elapsed_s: 61.0,
             dir: "runs".into(),
         }
+    }
+
+    fn confined() -> crate::platform::SecurityContext {
+        crate::platform::SecurityContext {
+            uid: 1000,
+            capabilities: 0,
+            no_new_privileges: true,
+            read_only_root: true,
+        }
+    }
+
+    #[test]
+    fn a_root_engine_is_named_and_certified_only_when_allowed() {
+        let mut c = certificate(Vec::new());
+        assert!(
+            c.markdown().contains("uid 1000, no capabilities"),
+            "{}",
+            c.markdown()
+        );
+        c.engine_security = Some(crate::platform::SecurityContext {
+            uid: 0,
+            ..confined()
+        });
+        assert!(c
+            .engine_security_line()
+            .contains("NOT least privilege: runs as root (uid 0); certification refused"));
+        c.privileged_engine_allowed = true;
+        assert!(c.engine_security_line().contains("certified anyway"));
     }
 
     #[test]

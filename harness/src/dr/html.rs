@@ -78,6 +78,7 @@ pub(super) fn page(c: &Certificate) -> String {
         .map(|(service, image)| format!("{} <code>{}</code>", esc(service), esc(image)))
         .collect();
     out.push_str(&format!("<p>Images: {}.</p>\n", images.join(", ")));
+    out.push_str(&format!("<p>{}</p>\n", esc(&c.engine_security_line())));
     out.push_str(
         "<table><tr><th>drill</th><th>verdict</th><th>RTO tier 1</th><th>RTO tier 2</th>\
          <th>RPO orders</th><th>RPO window</th><th>lost after reconciliation</th>\

@@ -71,6 +71,8 @@ pub struct DrillResult {
     pub run_dir: PathBuf,
     pub seed: u64,
     pub elapsed_s: f64,
+    /// The dc1 engine's security context, read from inside its container at start.
+    pub engine_security: Option<crate::platform::SecurityContext>,
 }
 
 /// One line of a drill's timeline.
@@ -348,6 +350,7 @@ async fn drive(
         run_dir: dir.to_owned(),
         seed: opts.seed,
         elapsed_s: started.elapsed().as_secs_f64(),
+        engine_security: dc1.engine.as_ref().map(|e| e.security.clone()),
     })
 }
 

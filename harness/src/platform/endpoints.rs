@@ -91,6 +91,8 @@ pub struct EngineEndpoint {
     /// The role it was started in: its readiness is `/ready` when active, `/startup` when a
     /// standby (which is never ready before its promotion).
     pub role: super::engine::EngineRole,
+    /// Its process's security context, read from inside the container at start.
+    pub security: super::engine::SecurityContext,
     /// Bearer token of the admin routes.
     #[serde(skip_serializing)]
     pub admin_token: String,

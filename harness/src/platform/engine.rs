@@ -130,32 +130,8 @@ pub(crate) fn env(
 /// Reads `Cpus_allowed_list` of the engine process inside the container and compares it with
 /// the requested cpuset.
 pub(crate) async fn verify_pinning(docker: &Docker, container: &str, wanted: &str) -> Result<()> {
-    let exec = docker
-        .create_exec(
-            container,
-            ExecConfig {
-                cmd: Some(vec![
-                    "sh".into(),
-                    "-c".into(),
-                    "grep Cpus_allowed_list /proc/$(pidof engine)/status".into(),
-                ]),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| Error::docker("creating the pinning check", e))?;
-    let started = docker
-        .start_exec(&exec.id, None)
-        .await
-        .map_err(|e| Error::docker("running the pinning check", e))?;
-    let mut text = String::new();
-    if let StartExecResults::Attached { mut output, .. } = started {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
+    let script = "grep Cpus_allowed_list /proc/$(pidof engine)/status";
+    let text = exec_output(docker, container, script, "the pinning check").await?;
     let actual = text
         .trim()
         .trim_start_matches("Cpus_allowed_list:")
@@ -169,6 +145,109 @@ pub(crate) async fn verify_pinning(docker: &Docker, container: &str, wanted: &st
             actual: if actual.is_empty() { text } else { actual },
         }),
     }
+}
+
+/// The engine process's security context, read from inside its container: what the
+/// platform's manifests ask (reference 000, section 2.1.2: non-root, no capabilities, no new
+/// privileges, a read-only root filesystem) as the kernel sees it, not as the image claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityContext {
+    /// The process's real user id.
+    pub uid: u32,
+    /// Its effective capability set (`CapEff`), 0 when every capability is dropped.
+    pub capabilities: u64,
+    pub no_new_privileges: bool,
+    /// The root filesystem is mounted read-only, and a write to `/` was refused.
+    pub read_only_root: bool,
+}
+
+impl SecurityContext {
+    /// Whether the engine runs as the manifests ask.
+    pub fn is_least_privilege(&self) -> bool {
+        self.uid != 0 && self.capabilities == 0 && self.no_new_privileges && self.read_only_root
+    }
+
+    /// What falls short, for an error or a report (empty when nothing does).
+    pub fn shortfalls(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.uid == 0 {
+            out.push("runs as root (uid 0)".to_string());
+        }
+        if self.capabilities != 0 {
+            out.push(format!(
+                "holds capabilities (CapEff {:016x})",
+                self.capabilities
+            ));
+        }
+        if !self.no_new_privileges {
+            out.push("may gain privileges (NoNewPrivs 0)".to_string());
+        }
+        if !self.read_only_root {
+            out.push("can write its root filesystem".to_string());
+        }
+        out
+    }
+
+    /// Parses the check's output: `/proc/<pid>/status` lines `Uid:`, `CapEff:`,
+    /// `NoNewPrivs:`, then `Root: <mount options>` and `Write: refused|allowed`.
+    fn parse(text: &str) -> Option<Self> {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.split_whitespace().collect::<Vec<_>>())
+        };
+        let uid = field("Uid:")?.first()?.parse().ok()?;
+        let capabilities = u64::from_str_radix(field("CapEff:")?.first()?, 16).ok()?;
+        let no_new_privileges = field("NoNewPrivs:")?.first()? == &"1";
+        let ro_mount = field("Root:")?.first()?.split(',').any(|o| o == "ro");
+        let refused = field("Write:")?.first()? == &"refused";
+        Some(Self {
+            uid,
+            capabilities,
+            no_new_privileges,
+            read_only_root: ro_mount && refused,
+        })
+    }
+}
+
+/// Reads the engine process's security context from inside its container.
+pub(crate) async fn verify_security(docker: &Docker, container: &str) -> Result<SecurityContext> {
+    let script = "p=$(pidof engine); grep -E '^(Uid|CapEff|NoNewPrivs):' /proc/$p/status; \
+        awk '$5 == \"/\" { print \"Root:\", $6 }' /proc/$p/mountinfo; \
+        if (echo probe > /.harness-write-probe) 2>/dev/null; \
+        then rm -f /.harness-write-probe; echo 'Write: allowed'; else echo 'Write: refused'; fi";
+    let text = exec_output(docker, container, script, "the security check").await?;
+    SecurityContext::parse(&text).ok_or_else(|| Error::Security {
+        service: "engine".into(),
+        detail: format!("could not read its security context: {}", text.trim()),
+    })
+}
+
+/// Runs `script` with `sh -c` inside `container`; returns what it printed.
+async fn exec_output(docker: &Docker, container: &str, script: &str, what: &str) -> Result<String> {
+    let exec = docker
+        .create_exec(
+            container,
+            ExecConfig {
+                cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| Error::docker(format!("creating {what}"), e))?;
+    let started = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(|e| Error::docker(format!("running {what}"), e))?;
+    let mut text = String::new();
+    if let StartExecResults::Attached { mut output, .. } = started {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    Ok(text)
 }
 
 /// Parses a Linux cpu list such as `0-2,5`.
@@ -187,7 +266,25 @@ fn cpu_set(list: &str) -> Option<BTreeSet<u32>> {
 
 #[cfg(test)]
 mod tests {
-    use super::cpu_set;
+    use super::{cpu_set, SecurityContext};
+
+    #[test]
+    fn parses_a_security_context() {
+        let confined = "Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n\
+                        NoNewPrivs:\t1\nRoot: ro,relatime\nWrite: refused\n";
+        let c = SecurityContext::parse(confined).unwrap();
+        assert!(c.is_least_privilege(), "{c:?}");
+        assert!(c.shortfalls().is_empty());
+        let root = "Uid:\t0\t0\t0\t0\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t0\n\
+                    Root: rw,relatime\nWrite: allowed\n";
+        let r = SecurityContext::parse(root).unwrap();
+        assert!(!r.is_least_privilege());
+        assert_eq!(r.shortfalls().len(), 4, "{:?}", r.shortfalls());
+        // A read-only mount that still took a write (an overlay quirk) is not read-only.
+        let odd = confined.replace("Write: refused", "Write: allowed");
+        assert!(!SecurityContext::parse(&odd).unwrap().read_only_root);
+        assert_eq!(SecurityContext::parse("nothing"), None);
+    }
 
     #[test]
     fn parses_cpu_lists() {

@@ -75,13 +75,17 @@ impl Launch<'_> {
         let publish = self.publish.get(&service).cloned().unwrap_or_default();
         let mut request =
             services::request(self.ctx, &role, &self.images[&service], &env, &publish);
-        // testcontainers has no cpuset setter and publishes ports on every interface of the
-        // host; its host config modifier (one per container) reaches both.
+        // testcontainers has no cpuset or security setters and publishes ports on every
+        // interface of the host; its host config modifier (one per container) reaches all.
+        let confined = services::confined(service, &self.images[&service]);
         request = request.with_host_config_modifier(move |host| {
             if let Some(cpus) = &cpuset {
                 host.cpuset_cpus = Some(cpus.clone());
             }
             services::publish_on_loopback(host);
+            if confined {
+                services::confine(host);
+            }
         });
         let container = request.start().await.map_err(|e| Error::Start {
             service: role.name.clone(),
@@ -245,12 +249,18 @@ impl Launch<'_> {
             },
         )
         .await?;
-        engine::verify_pinning(self.docker, &self.ctx.container_name(role), &cpus).await?;
+        let container = self.ctx.container_name(role);
+        engine::verify_pinning(self.docker, &container, &cpus).await?;
+        let security = engine::verify_security(self.docker, &container).await?;
+        if !security.is_least_privilege() {
+            tracing::warn!(role, shortfalls = ?security.shortfalls(), "the engine does not run with least privilege");
+        }
         Ok(EngineEndpoint {
             grpc: SocketAddr::new(ip, ports::ENGINE_GRPC),
             http,
             cpus,
             role: spec.role,
+            security,
             admin_token: self.ctx.admin_token.clone(),
         })
     }

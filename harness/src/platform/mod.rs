@@ -30,7 +30,7 @@ pub use datacenter::{Dc, Replication, Role};
 pub use endpoints::{
     Endpoint, Endpoints, EngineEndpoint, LineEndpoint, MockCtpEndpoint, PostgresEndpoint,
 };
-pub use engine::{EngineRole, EngineSpec};
+pub use engine::{EngineRole, EngineSpec, SecurityContext};
 pub use handle::Platform;
 pub use replication::{status as replication_status, ReplicationStatus};
 pub(crate) use second_dc::LINE as LINE_ROLE;

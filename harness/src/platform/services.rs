@@ -172,6 +172,32 @@ pub(crate) fn publish_on_loopback(host: &mut testcontainers::bollard::models::Ho
     }
 }
 
+/// Whether `service` runs confined ([`confine`]): the engine always (its contract asks it of
+/// every engine image), the mock CTP front, the fault proxy and Kafka when they are this
+/// project's images (an official image an override names may expect to write its root).
+/// PostgreSQL and Redis start as root to drop to their own users, which needs capabilities.
+pub(crate) fn confined(service: Service, image: &str) -> bool {
+    match service {
+        Service::Engine => true,
+        Service::MockCtp | Service::FaultProxy | Service::Kafka => is_local(image),
+        Service::Postgres | Service::Redis => false,
+    }
+}
+
+/// The platform's security context for a container (reference 000, section 2.1.2): every
+/// capability dropped, no new privileges, the runtime's default seccomp profile (left as it
+/// is), a read-only root filesystem with a small tmpfs for `/tmp`. The images set the
+/// unprivileged user (1000).
+pub(crate) fn confine(host: &mut testcontainers::bollard::models::HostConfig) {
+    host.cap_drop = Some(vec!["ALL".into()]);
+    host.security_opt = Some(vec!["no-new-privileges:true".into()]);
+    host.readonly_rootfs = Some(true);
+    host.tmpfs = Some(HashMap::from([(
+        "/tmp".to_string(),
+        "rw,nosuid,nodev,noexec,size=64m".to_string(),
+    )]));
+}
+
 /// The mock CTP front's environment: its admin token, the run's seed and the topology's
 /// request limit per session (`0`: none).
 pub(crate) fn mock_ctp_env(

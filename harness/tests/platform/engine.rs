@@ -1,5 +1,6 @@
-//! The trading engine in the platform: pinned to the cpuset asked for (checked from inside the
-//! container by the platform), healthy, exposing its metrics; a broken engine image is named.
+//! The trading engine in the platform: pinned to the cpuset asked for and confined as the
+//! platform's manifests ask (both checked from inside the container by the platform), healthy,
+//! exposing its metrics; a broken engine image is named.
 
 use harness::platform::EngineSpec;
 use harness::{Platform, Service, Topology};
@@ -24,6 +25,16 @@ async fn the_engine_runs_pinned_healthy_and_measured() {
         engine.cpus, "0",
         "the platform verified the pinning it reports"
     );
+    // Read from inside the container: uid, CapEff, NoNewPrivs, the root mount and a refused
+    // write, as the platform's manifests ask.
+    let security = &engine.security;
+    assert!(
+        security.is_least_privilege(),
+        "the engine runs with {:?}: {:?}",
+        security,
+        security.shortfalls()
+    );
+    assert_eq!(security.uid, 1000);
 
     let health: serde_json::Value = reqwest::get(format!("http://{}/health", engine.http))
         .await
