@@ -84,6 +84,30 @@ async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
     );
     assert!(!db.trades.is_empty() && !judged.observations.kafka.trade_events.is_empty());
     assert!(judged.convergence.waited_ms < Duration::from_secs(60).as_millis() as u64);
+    // The run's secrets (random per run) are in none of its files: history, report, JUnit.
+    let endpoints = p.endpoints();
+    let secrets = [
+        (
+            "the PostgreSQL password",
+            endpoints.postgres.password.as_str(),
+        ),
+        ("the admin token", endpoints.mock_ctp.admin_token.as_str()),
+    ];
+    for entry in std::fs::read_dir(&judged.dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for (what, secret) in secrets {
+            assert!(!secret.is_empty());
+            assert!(
+                !text.contains(secret),
+                "{what} is written in {}",
+                path.display()
+            );
+        }
+    }
     p.shutdown().await.unwrap();
 }
 
