@@ -59,16 +59,25 @@ async fn scenario(platform: &Platform) -> Result<()> {
             s.message()
         ),
     }
-    let no_token = env
-        .http_client
-        .post(format!("{}/admin/promote", env.http))
-        .send()
-        .await?
-        .status();
-    ensure!(
-        no_token == 401,
-        "promote without the token answered {no_token}"
-    );
+    // Refused without the token, with a wrong one, and with the right one in a query string
+    // (a token in a URL ends up in logs and histories): only the Authorization header counts.
+    let url = format!("{}/admin/promote", env.http);
+    let attempts = [
+        ("without the token", env.http_client.post(&url)),
+        (
+            "with a wrong token",
+            env.http_client.post(&url).bearer_auth("not-the-token"),
+        ),
+        (
+            "with the token in the query string",
+            env.http_client
+                .post(format!("{url}?token={0}&access_token={0}", env.admin_token)),
+        ),
+    ];
+    for (how, request) in attempts {
+        let status = request.send().await?.status();
+        ensure!(status == 401, "promote {how} answered {status}");
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     ensure!(
         ready(&env).await?.0 == 503,
