@@ -13,12 +13,12 @@ user="${POSTGRES_USER:-postgres}"
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
 conf=(-c config_file=/etc/harness/postgresql.conf -c hba_file=/etc/harness/pg_hba.conf)
 
-as_pg() { su postgres -s /bin/bash -c "$*"; }
+# The image runs as postgres (no root, no su): what needed su runs directly.
+as_pg() { bash -c "$*"; }
 
 prepare_primary() {
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     cp -a /var/lib/postgresql/template/. "$PGDATA/"
-    chown -R postgres:postgres "$PGDATA"
     chmod 700 "$PGDATA"
     # A first start on the socket only: set the password and create the database before the
     # server accepts any connection from the network.
@@ -39,7 +39,6 @@ SQL
 prepare_standby() {
   : "${PG_PRIMARY_HOST:?PG_PRIMARY_HOST must be set for a standby}"
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
-    chown postgres:postgres "$PGDATA"
     chmod 700 "$PGDATA"
     # pg_basebackup -R writes primary_conninfo and standby.signal; retry while the primary starts.
     for attempt in $(seq 1 60); do
@@ -67,4 +66,4 @@ case "$role" in
   standby) prepare_standby ;;
   *) echo "PG_ROLE must be primary or standby, not '$role'" >&2; exit 2 ;;
 esac
-exec su postgres -s /bin/bash -c "exec postgres -D '$PGDATA' ${conf[*]}"
+exec postgres -D "$PGDATA" "${conf[@]}"

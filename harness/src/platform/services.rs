@@ -173,15 +173,10 @@ pub(crate) fn publish_on_loopback(host: &mut testcontainers::bollard::models::Ho
 }
 
 /// Whether `service` runs confined ([`confine`]): the engine always (its contract asks it of
-/// every engine image), the mock CTP front, the fault proxy and Kafka when they are this
-/// project's images (an official image an override names may expect to write its root).
-/// PostgreSQL and Redis start as root to drop to their own users, which needs capabilities.
+/// every engine image), every other service when it is this project's image (an official image
+/// an override names may start as root to drop to its user, or write its root).
 pub(crate) fn confined(service: Service, image: &str) -> bool {
-    match service {
-        Service::Engine => true,
-        Service::MockCtp | Service::FaultProxy | Service::Kafka => is_local(image),
-        Service::Postgres | Service::Redis => false,
-    }
+    service == Service::Engine || is_local(image)
 }
 
 /// The platform's security context for a container (reference 000, section 2.1.2): every
