@@ -13,13 +13,6 @@ use rstest::rstest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-async fn write_frame(s: &mut TcpStream, payload: &[u8]) {
-    s.write_all(&(payload.len() as u32).to_be_bytes())
-        .await
-        .unwrap();
-    s.write_all(payload).await.unwrap();
-}
-
 /// Reads frames until the socket closes or goes quiet; returns the decoded messages.
 async fn read_frames(s: &mut TcpStream) -> Vec<Message> {
     let mut out = Vec::new();

@@ -14,7 +14,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 const PAGE: &str = include_str!("../PROTOCOL.md");
@@ -59,13 +59,6 @@ fn matches(expected: &Value, actual: &Value) -> bool {
 fn json(line: usize, text: &str) -> Value {
     serde_json::from_str(text)
         .unwrap_or_else(|e| panic!("PROTOCOL.md line {line}: not JSON ({e}): {text}"))
-}
-
-async fn write_frame(s: &mut TcpStream, payload: &[u8]) {
-    s.write_all(&(payload.len() as u32).to_be_bytes())
-        .await
-        .unwrap();
-    s.write_all(payload).await.unwrap();
 }
 
 async fn read_frame(s: &mut TcpStream) -> Option<Value> {

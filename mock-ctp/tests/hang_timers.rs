@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use mock_ctp::protocol::*;
 use mock_ctp::server::{FrontConfig, MockServer};
 use rstest::rstest;
@@ -27,16 +27,7 @@ async fn silent(
     addr: std::net::SocketAddr,
     front: FrontKind,
 ) -> (Framed<TcpStream, CtpCodec>, Instant) {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let mut conn = Framed::new(stream, CtpCodec::new(codec::DEFAULT_MAX_FRAME_LEN));
-    let hello = Hello {
-        protocol: PROTOCOL_NAME.into(),
-        version: PROTOCOL_VERSION,
-        front,
-    };
-    conn.send(Message::Hello(hello)).await.unwrap();
-    let ack = conn.next().await.unwrap().unwrap().unwrap();
-    assert!(matches!(ack, Message::HelloAck(_)), "{ack:?}");
+    let conn = hello(TcpStream::connect(addr).await.unwrap(), front).await;
     (conn, Instant::now())
 }
 

@@ -38,17 +38,7 @@ async fn server_with_short_write_timeout(md_rate: f64) -> MockServer {
 async fn raw(addr: std::net::SocketAddr, front: FrontKind) -> Framed<TcpStream, CtpCodec> {
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(addr).await.unwrap();
-    let mut conn = Framed::new(stream, CtpCodec::new(codec::DEFAULT_MAX_FRAME_LEN));
-    let hello = Hello {
-        protocol: PROTOCOL_NAME.into(),
-        version: PROTOCOL_VERSION,
-        front,
-    };
-    conn.send(Message::Hello(hello)).await.unwrap();
-    let ack = conn.next().await.unwrap().unwrap().unwrap();
-    assert!(matches!(ack, Message::HelloAck(_)), "{ack:?}");
-    conn
+    hello(socket.connect(addr).await.unwrap(), front).await
 }
 
 fn request<T>(field: T) -> Request<T> {

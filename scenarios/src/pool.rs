@@ -43,8 +43,8 @@ fn sharing() -> bool {
 }
 
 /// A platform whose engine runs as `spec`: an idle one running the same engine, reset, or
-/// else a new one. The flag says whether it was reused.
-pub(crate) async fn checkout(spec: EngineSpec) -> Result<(Platform, bool)> {
+/// else a new one.
+pub(crate) async fn checkout(spec: EngineSpec) -> Result<Platform> {
     if let Some(platform) = take_idle(&spec) {
         match harness::chaos::reset(&platform).await {
             Ok(took) => {
@@ -53,7 +53,7 @@ pub(crate) async fn checkout(spec: EngineSpec) -> Result<(Platform, bool)> {
                     platform.run_id(),
                     took.as_secs_f64()
                 );
-                return Ok((platform, true));
+                return Ok(platform);
             }
             Err(e) => {
                 eprintln!(
@@ -69,7 +69,7 @@ pub(crate) async fn checkout(spec: EngineSpec) -> Result<(Platform, bool)> {
         .start()
         .await
         .context("the platform did not start")?;
-    Ok((platform, false))
+    Ok(platform)
 }
 
 /// Keeps `platform` (healthy, its faults healed) for a later scenario, removing the least

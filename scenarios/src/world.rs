@@ -105,7 +105,7 @@ impl TradingWorld {
     pub async fn start(&mut self) -> Result<()> {
         self.before_start("starting the platform twice")?;
         let spec = self.engine_spec();
-        let (platform, _reused) = crate::pool::checkout(spec).await?;
+        let platform = crate::pool::checkout(spec).await?;
         let name = format!("{}-{}", slug(&self.scenario), platform.run_id());
         println!(
             "platform {} seed {} run {}",

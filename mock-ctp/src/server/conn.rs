@@ -40,20 +40,12 @@ impl Conn {
 
     /// Queues `msg`, writing out what is buffered if the buffer is full.
     pub async fn feed(&mut self, msg: Message) -> Result<(), WriteError> {
-        let timeout = self.write_timeout;
-        match tokio::time::timeout(timeout, self.framed.feed(msg)).await {
-            Ok(r) => r.map_err(WriteError::Closed),
-            Err(_) => Err(WriteError::Stalled),
-        }
+        within(self.write_timeout, self.framed.feed(msg)).await
     }
 
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), WriteError> {
-        let timeout = self.write_timeout;
-        match tokio::time::timeout(timeout, self.framed.flush()).await {
-            Ok(r) => r.map_err(WriteError::Closed),
-            Err(_) => Err(WriteError::Stalled),
-        }
+        within(self.write_timeout, self.framed.flush()).await
     }
 
     /// Queues `msg` and writes out everything queued.
@@ -70,6 +62,17 @@ impl Conn {
             tracing::debug!(error = %e, "setting SO_LINGER to 0 before a reset");
         }
         drop(stream);
+    }
+}
+
+/// A write that gives up as [`WriteError::Stalled`] when it makes no progress for `timeout`.
+async fn within(
+    timeout: Duration,
+    write: impl std::future::Future<Output = Result<(), CodecError>>,
+) -> Result<(), WriteError> {
+    match tokio::time::timeout(timeout, write).await {
+        Ok(r) => r.map_err(WriteError::Closed),
+        Err(_) => Err(WriteError::Stalled),
     }
 }
 

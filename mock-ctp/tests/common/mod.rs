@@ -159,6 +159,34 @@ pub async fn final_order(events: &mut TraderEvents, order_ref: &str) -> Order {
         .expect("final OnRtnOrder")
 }
 
+/// Says `Hello` for `front` on a raw connection and waits for the `HelloAck`.
+pub async fn hello(
+    stream: tokio::net::TcpStream,
+    front: FrontKind,
+) -> tokio_util::codec::Framed<tokio::net::TcpStream, CtpCodec> {
+    use futures::{SinkExt, StreamExt};
+    let mut conn =
+        tokio_util::codec::Framed::new(stream, CtpCodec::new(codec::DEFAULT_MAX_FRAME_LEN));
+    let hello = Hello {
+        protocol: PROTOCOL_NAME.into(),
+        version: PROTOCOL_VERSION,
+        front,
+    };
+    conn.send(Message::Hello(hello)).await.unwrap();
+    let ack = conn.next().await.unwrap().unwrap().unwrap();
+    assert!(matches!(ack, Message::HelloAck(_)), "{ack:?}");
+    conn
+}
+
+/// Writes one frame (length prefix, payload) on a raw socket.
+pub async fn write_frame(s: &mut tokio::net::TcpStream, payload: &[u8]) {
+    use tokio::io::AsyncWriteExt;
+    s.write_all(&(payload.len() as u32).to_be_bytes())
+        .await
+        .unwrap();
+    s.write_all(payload).await.unwrap();
+}
+
 pub fn admin(server: &MockServer, path: &str) -> String {
     format!("http://{}{}", server.admin_addr, path)
 }
