@@ -134,6 +134,7 @@ impl Run {
             finished: now,
             images: platform.images().clone(),
             schedule: Vec::new(),
+            engine_security: endpoints.engine.as_ref().map(|e| e.security.clone()),
         };
         let recorder = Arc::new(Mutex::new(Recorder::create(&dir)?));
         let sampler = endpoints.engine.as_ref().map(|e| {

@@ -178,13 +178,12 @@ impl Certificate {
                      certification refused."
                 .to_string(),
             Some(c) if c.is_least_privilege() => format!(
-                "Engine security context (read inside its container): uid {}, no capabilities, \
-                 no new privileges, read-only root filesystem.",
-                c.uid
+                "Engine security context (read inside its container): {}.",
+                c.describe()
             ),
             Some(c) => format!(
-                "Engine security context (read inside its container): NOT least privilege: {}; {}.",
-                c.shortfalls().join(", "),
+                "Engine security context (read inside its container): {}; {}.",
+                c.describe(),
                 if self.privileged_engine_allowed {
                     "certified anyway, as --allow-privileged-engine asked"
                 } else {

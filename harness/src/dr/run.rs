@@ -328,6 +328,7 @@ async fn drive(
         finished: chrono::Utc::now(),
         images: platform.images().clone(),
         schedule: history.timeline.windows().to_vec(),
+        engine_security: dc1.engine.as_ref().map(|e| e.security.clone()),
     };
     Report::new(info, &verdict, &obs.latency, &LatencyCheck::default())
         .write(dir)

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use testcontainers::bollard::exec::StartExecResults;
 use testcontainers::bollard::models::ExecConfig;
 use testcontainers::bollard::Docker;
@@ -150,7 +150,7 @@ pub(crate) async fn verify_pinning(docker: &Docker, container: &str, wanted: &st
 /// The engine process's security context, read from inside its container: what the
 /// platform's manifests ask (reference 000, section 2.1.2: non-root, no capabilities, no new
 /// privileges, a read-only root filesystem) as the kernel sees it, not as the image claims.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityContext {
     /// The process's real user id.
     pub uid: u32,
@@ -165,6 +165,19 @@ impl SecurityContext {
     /// Whether the engine runs as the manifests ask.
     pub fn is_least_privilege(&self) -> bool {
         self.uid != 0 && self.capabilities == 0 && self.no_new_privileges && self.read_only_root
+    }
+
+    /// One line for a report: `uid 1000, no capabilities, no new privileges, read-only root
+    /// filesystem`, or what falls short.
+    pub fn describe(&self) -> String {
+        if self.is_least_privilege() {
+            format!(
+                "uid {}, no capabilities, no new privileges, read-only root filesystem",
+                self.uid
+            )
+        } else {
+            format!("NOT least privilege: {}", self.shortfalls().join(", "))
+        }
     }
 
     /// What falls short, for an error or a report (empty when nothing does).

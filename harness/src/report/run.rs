@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::FaultWindow;
 use crate::images::Service;
+use crate::platform::SecurityContext;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
@@ -27,6 +28,10 @@ pub struct RunInfo {
     pub images: BTreeMap<Service, String>,
     /// The fault windows of the run (`History::timeline.windows()`), ns since the start.
     pub schedule: Vec<FaultWindow>,
+    /// The engine's security context as read inside its container at start (none when the
+    /// run had no engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_security: Option<SecurityContext>,
 }
 
 impl RunInfo {

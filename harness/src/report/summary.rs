@@ -186,6 +186,9 @@ pub(crate) fn render(r: &Report) -> String {
     fault_table(&mut out, &r.faults);
     let _ = writeln!(out, "\nrun directory: {}", r.run.run_dir.display());
     let _ = writeln!(out, "seed:          {}", r.run.seed);
+    if let Some(sc) = &r.run.engine_security {
+        let _ = writeln!(out, "engine:        {}", sc.describe());
+    }
     let _ = writeln!(out, "replay:        {}", r.run.replay_command);
     out
 }

@@ -29,6 +29,12 @@ fn judged() -> (Report, Timeline) {
         finished: "2024-06-03T09:31:30Z".parse().unwrap(),
         images: BTreeMap::from([(Service::Engine, "trading-engine:0a1b2c".to_owned())]),
         schedule: h.timeline.windows().to_vec(),
+        engine_security: Some(crate::platform::SecurityContext {
+            uid: 1000,
+            capabilities: 0,
+            no_new_privileges: true,
+            read_only_root: true,
+        }),
     };
     (Report::new(run, &v, &samples, &latency), h.timeline)
 }
@@ -132,6 +138,10 @@ fn the_summary_names_seed_replay_and_each_invalid_checks_first_bad_event() {
     let (r, _) = judged();
     let s = r.summary();
     assert!(s.contains("seed:          42"), "{s}");
+    assert!(
+        s.contains("engine:        uid 1000, no capabilities, no new privileges, read-only root filesystem"),
+        "{s}"
+    );
     assert!(s.contains("harness repro /tmp/runs/lost-order-42"), "{s}");
     assert!(s.contains("/tmp/runs/lost-order-42"), "{s}");
     for c in r.checks.iter().filter(|c| c.outcome == Outcome::Invalid) {
