@@ -148,18 +148,23 @@ impl FaultMix {
             origin: origin.clone(),
             reason: e.to_string(),
         })?;
-        let mix: FaultMix = if path.extension().is_some_and(|e| e == "json") {
-            serde_json::from_str(&text).map_err(|e| ChaosError::Mix {
-                origin: origin.clone(),
-                reason: e.to_string(),
-            })?
-        } else {
-            toml::from_str(&text).map_err(|e| ChaosError::Mix {
-                origin: origin.clone(),
-                reason: e.to_string(),
-            })?
+        let json = path.extension().is_some_and(|e| e == "json");
+        Self::parse(&text, json, &origin)
+    }
+
+    /// Parses and validates a mix's text, JSON when `json` is set and TOML otherwise; errors
+    /// name `origin` (the file).
+    pub fn parse(text: &str, json: bool, origin: &str) -> Result<FaultMix, ChaosError> {
+        let bad = |reason: String| ChaosError::Mix {
+            origin: origin.into(),
+            reason,
         };
-        mix.validate(&origin)?;
+        let mix: FaultMix = if json {
+            serde_json::from_str(text).map_err(|e| bad(e.to_string()))?
+        } else {
+            toml::from_str(text).map_err(|e| bad(e.to_string()))?
+        };
+        mix.validate(origin)?;
         Ok(mix)
     }
 }
