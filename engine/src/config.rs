@@ -67,6 +67,9 @@ pub struct Config {
     pub ctp_front_address: String,
     pub ctp_md_address: String,
     pub engine_id: String,
+    /// The version this engine reports (`ENGINE_VERSION`, which the image sets; else the
+    /// crate's version).
+    pub version: String,
     pub role: Role,
     /// The datacenter this engine serves in (`ENGINE_SITE`, default `dc1`): its fencing site.
     pub site: String,
@@ -181,6 +184,10 @@ impl Config {
             ctp_front_address: host_port("CTP_FRONT_ADDRESS", req("CTP_FRONT_ADDRESS")?)?,
             ctp_md_address: host_port("CTP_MD_ADDRESS", req("CTP_MD_ADDRESS")?)?,
             engine_id: req("ENGINE_ID")?,
+            version: get("ENGINE_VERSION")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
             role,
             site,
             fence_peer_urls,
@@ -235,6 +242,20 @@ mod tests {
         assert_eq!(c.http_addr.port(), 8080);
         assert_eq!(c.role, Role::Active);
         assert!(!c.defects.any());
+        assert_eq!(
+            c.version,
+            env!("CARGO_PKG_VERSION"),
+            "no ENGINE_VERSION: the build's"
+        );
+    }
+
+    #[test]
+    fn the_image_sets_the_version_reported() {
+        let mut e = env();
+        e.insert("ENGINE_VERSION", " 0a1b2c3d ".into());
+        assert_eq!(parse(&e).unwrap().version, "0a1b2c3d");
+        e.insert("ENGINE_VERSION", "  ".into());
+        assert_eq!(parse(&e).unwrap().version, env!("CARGO_PKG_VERSION"));
     }
 
     #[rstest::rstest]

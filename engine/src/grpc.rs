@@ -33,6 +33,7 @@ impl OrderService for Service {
             order: Some(order),
             duplicate,
             engine_id: self.engine.cfg.engine_id.clone(),
+            engine_version: self.engine.cfg.version.clone(),
         }))
     }
 
@@ -77,6 +78,7 @@ impl OrderService for Service {
             ret::OK => Ok(Response::new(pb::CancelOrderResponse {
                 order: Some(order_pb(&o)),
                 engine_id: self.engine.cfg.engine_id.clone(),
+                engine_version: self.engine.cfg.version.clone(),
             })),
             code => Err(Refusal::Unavailable(format!(
                 "cancel not sent to the front (code {code})"

@@ -73,6 +73,7 @@ async fn role(State(e): State<Arc<Engine>>) -> Response {
         "role": e.role().as_str(),
         "site": e.cfg.site,
         "engine_id": e.cfg.engine_id,
+        "version": e.cfg.version,
         "serving": token(fence.serving),
         "superseded_by": token(fence.superseded_by),
     }))
@@ -82,7 +83,14 @@ async fn role(State(e): State<Arc<Engine>>) -> Response {
 async fn metrics(State(e): State<Arc<Engine>>) -> impl IntoResponse {
     (
         [("content-type", "text/plain; version=0.0.4")],
-        e.metrics.render(),
+        format!(
+            "# HELP engine_build_info The engine's version and id (value 1).\n\
+             # TYPE engine_build_info gauge\n\
+             engine_build_info{{version={:?},engine_id={:?}}} 1\n{}",
+            e.cfg.version,
+            e.cfg.engine_id,
+            e.metrics.render()
+        ),
     )
 }
 

@@ -27,6 +27,12 @@ struct Args {
     /// Bearer token of the admin API.
     #[arg(long, env = "MOCK_CTP_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: String,
+    /// Every investor's login password, instead of accounts.json's.
+    #[arg(long, env = "MOCK_CTP_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Every investor's AuthCode (ReqAuthenticate), instead of accounts.json's.
+    #[arg(long, env = "MOCK_CTP_AUTH_CODE", hide_env_values = true)]
+    auth_code: Option<String>,
     /// Directory holding instruments.json, accounts.json and ticks/.
     #[arg(long, env = "MOCK_CTP_FIXTURES", default_value = "/fixtures")]
     fixtures: PathBuf,
@@ -60,6 +66,7 @@ async fn main() -> ExitCode {
         .admin_token(args.admin_token)
         .fixtures(&args.fixtures)
         .md_rate(args.md_rate)
+        .credentials(args.password, args.auth_code)
         .front_config(FrontConfig {
             orders_per_second: (args.orders_per_second > 0).then_some(args.orders_per_second),
             ..FrontConfig::default()

@@ -33,12 +33,14 @@ impl OrderEntry for NullEntry {
             order: Some(ack(&req.client_order_id)),
             duplicate: false,
             engine_id: String::new(),
+            engine_version: String::new(),
         })
     }
     async fn cancel(&self, req: pb::CancelOrderRequest) -> Result<pb::CancelOrderResponse, Status> {
         Ok(pb::CancelOrderResponse {
             order: Some(ack(&req.client_order_id)),
             engine_id: String::new(),
+            engine_version: String::new(),
         })
     }
 }

@@ -84,7 +84,8 @@ async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
     );
     assert!(!db.trades.is_empty() && !judged.observations.kafka.trade_events.is_empty());
     assert!(judged.convergence.waited_ms < Duration::from_secs(60).as_millis() as u64);
-    // The run's secrets (random per run) are in none of its files: history, report, JUnit.
+    // The run's secrets (random per run: the PostgreSQL password, the admin token, the CTP
+    // password and AuthCode) are in none of its files: history, report, JUnit.
     let endpoints = p.endpoints();
     let secrets = [
         (
@@ -92,22 +93,57 @@ async fn ten_thousand_orders_at_a_fixed_rate_are_consistent_everywhere() {
             endpoints.postgres.password.as_str(),
         ),
         ("the admin token", endpoints.mock_ctp.admin_token.as_str()),
+        ("the CTP password", endpoints.mock_ctp.password.as_str()),
+        ("the CTP AuthCode", endpoints.mock_ctp.auth_code.as_str()),
     ];
+    // Nor is either in any container's log (the engine's DATABASE_URL holds the password).
+    let mut places: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir(&judged.dir).unwrap() {
         let path = entry.unwrap().path();
-        if !path.is_file() {
-            continue;
+        if path.is_file() {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            places.push((path.display().to_string(), text));
         }
-        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+    }
+    let logs = p.logs().await.unwrap();
+    assert!(
+        logs.get("engine")
+            .is_some_and(|l| l.contains("engine active")),
+        "the engine's log was not read: {:?}",
+        logs.keys()
+    );
+    for (role, text) in logs {
+        places.push((format!("the {role} container's log"), text));
+    }
+    for (place, text) in &places {
         for (what, secret) in secrets {
             assert!(!secret.is_empty());
-            assert!(
-                !text.contains(secret),
-                "{what} is written in {}",
-                path.display()
+            assert!(!text.contains(secret), "{what} is written in {place}");
+        }
+    }
+    // Every acknowledgement in the history names the version that gave it: the image's tag.
+    let history = harness::history::load(&judged.dir.join("history.jsonl")).unwrap();
+    let image = &p.images()[&harness::Service::Engine];
+    let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap();
+    let mut acks = 0;
+    for o in &history.operations {
+        if let harness::history::Outcome::Ok(r) = &o.outcome {
+            acks += 1;
+            assert_eq!(
+                r.engine_version.as_deref(),
+                Some(tag),
+                "operation {:?}",
+                o.id
             );
         }
     }
+    assert!(acks > 0, "no acknowledgement in the history");
+    // The report states the engine's security context, read inside its container.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(judged.dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["run"]["engine_security"]["uid"], 1000, "{report:#}");
+    assert_eq!(report["run"]["engine_security"]["capabilities"], 0);
+    assert_eq!(report["run"]["engine_security"]["read_only_root"], true);
     p.shutdown().await.unwrap();
 }
 

@@ -1,7 +1,8 @@
 //! The engine's contract (contract/ENGINE_CONTRACT.md) checked through gRPC and HTTP against
 //! the engine running in the platform's containers: bad input gets the exact gRPC code naming
 //! the field or the limit, a repeated client_order_id returns the original and reaches the
-//! exchange once, a resting order can be cancelled, a malformed environment stops the engine at
+//! exchange once, a resting order can be cancelled, hostile connections (garbage, oversized
+//! requests, half-open) leave a trading client unharmed, a malformed environment stops the engine at
 //! start naming the variable, a standby refuses orders until promoted, and a graceful shutdown
 //! under load drains within 30 s with every acknowledged order committed.
 //!
@@ -23,6 +24,7 @@ mod lifecycle;
 mod orders;
 mod standby;
 mod support;
+mod wire;
 
 use harness::platform::EngineSpec;
 use harness::{Platform, Topology};
@@ -71,6 +73,7 @@ async fn the_active_engine_honours_its_contract() {
         bad_input::risk_breaches_name_the_limit(&env),
         orders::a_duplicate_returns_the_original_and_reaches_the_exchange_once(&env),
         orders::a_resting_order_is_cancelled(&env),
+        wire::hostile_connections_do_not_disturb_a_trading_client(&env),
     );
     platform.shutdown().await.expect("the platform is removed");
     assert!(

@@ -12,6 +12,8 @@ use tonic::transport::Channel;
 /// Handles on one platform's engine and the ground truth beside it.
 pub struct Env {
     pub grpc: OrderServiceClient<Channel>,
+    /// The gRPC port's address, for raw connections.
+    pub grpc_addr: String,
     pub http: String,
     pub admin_token: String,
     pub pg: tokio_postgres::Client,
@@ -36,6 +38,7 @@ impl Env {
         tokio::spawn(conn);
         Ok(Self {
             grpc,
+            grpc_addr: engine.grpc.to_string(),
             http: format!("http://{}", engine.http),
             admin_token: engine.admin_token,
             pg,

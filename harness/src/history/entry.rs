@@ -137,6 +137,9 @@ pub struct OpResult {
     /// The engine that answered, as it says (`ENGINE_ID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_id: Option<String>,
+    /// The version of the engine that answered (`engine_version` of its answer), when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
     /// The datacenter the order router sent the operation to (two datacenters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dc: Option<crate::platform::Dc>,

@@ -131,14 +131,17 @@ async fn build_one(
         t: Some(image.into()),
         rm: true,
         forcerm: true,
-        buildargs: Some(HashMap::from([(
-            "BASE".to_string(),
-            base_image.to_string(),
-        )])),
-        labels: Some(HashMap::from([(
-            "harness.image".to_string(),
-            "true".to_string(),
-        )])),
+        buildargs: Some(HashMap::from([
+            ("BASE".to_string(), base_image.to_string()),
+            ("VERSION".to_string(), version_of(image).to_string()),
+        ])),
+        labels: Some(HashMap::from([
+            ("harness.image".to_string(), "true".to_string()),
+            (
+                "org.opencontainers.image.version".to_string(),
+                version_of(image).to_string(),
+            ),
+        ])),
         ..Default::default()
     };
     let mut stream = docker.build_image(options, None, Some(body_full(tar.into())));
@@ -159,6 +162,14 @@ async fn build_one(
         }
     }
     Ok(())
+}
+
+/// An image's version: its tag (a content hash of its inputs), `harness/engine:0a1b2c` → `0a1b2c`.
+pub(crate) fn version_of(image: &str) -> &str {
+    image
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map_or("latest", |(_, tag)| tag)
 }
 
 /// An exclusive lock on the image cache, held until dropped.
@@ -207,4 +218,18 @@ pub async fn remove_built() -> Result<usize> {
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_of;
+
+    #[rstest::rstest]
+    #[case::content_tag("harness/engine:0a1b2c3d", "0a1b2c3d")]
+    #[case::registry_port_without_tag("registry.local:5000/engine", "latest")]
+    #[case::registry_port_and_tag("registry.local:5000/engine:1.4.2", "1.4.2")]
+    #[case::no_tag("engine", "latest")]
+    fn an_images_version_is_its_tag(#[case] image: &str, #[case] version: &str) {
+        assert_eq!(version_of(image), version);
+    }
 }

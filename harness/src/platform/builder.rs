@@ -139,6 +139,8 @@ impl PlatformBuilder {
             postgres_user: "harness".into(),
             postgres_db: "trading".into(),
             admin_token: format!("{:032x}", rand::random::<u128>()),
+            ctp_password: format!("ctp-{:016x}", rand::random::<u64>()),
+            ctp_auth_code: format!("{:016X}", rand::random::<u64>()),
         };
         tracing::info!(run, seed, "starting the platform");
         let mut started = Vec::new();

@@ -134,11 +134,18 @@ pub(crate) async fn is_running(docker: &Docker, container: &str) -> bool {
         .unwrap_or(false)
 }
 
-pub(crate) async fn logs_tail(docker: &Docker, container: &str, lines: usize) -> String {
+/// The last `lines` lines of a container's log (stdout and stderr), or all of it for `None`.
+pub(crate) async fn logs_tail(
+    docker: &Docker,
+    container: &str,
+    lines: impl Into<Option<usize>>,
+) -> String {
     let options = LogsOptions {
         stdout: true,
         stderr: true,
-        tail: lines.to_string(),
+        tail: lines
+            .into()
+            .map_or_else(|| "all".to_string(), |n| n.to_string()),
         ..Default::default()
     };
     let mut stream = docker.logs(container, Some(options));

@@ -93,6 +93,8 @@ pub struct EngineEndpoint {
     pub role: super::engine::EngineRole,
     /// Its process's security context, read from inside the container at start.
     pub security: super::engine::SecurityContext,
+    /// The version it reports (`/role`'s `version`), read at start; none if it does not say.
+    pub version: Option<String>,
     /// Bearer token of the admin routes.
     #[serde(skip_serializing)]
     pub admin_token: String,
@@ -108,6 +110,12 @@ pub struct MockCtpEndpoint {
     /// Bearer token of the admin API.
     #[serde(skip_serializing)]
     pub admin_token: String,
+    /// The investors' login password on this front, random per run.
+    #[serde(skip_serializing)]
+    pub password: String,
+    /// The investors' AuthCode (ReqAuthenticate), random per run.
+    #[serde(skip_serializing)]
+    pub auth_code: String,
 }
 
 impl Endpoints {

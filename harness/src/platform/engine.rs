@@ -116,9 +116,9 @@ pub(crate) fn env(
         ("ENGINE_ROLE", spec.role.as_str().into()),
         ("CTP_BROKER_ID", "9999".into()),
         ("CTP_USER_ID", spec.investor.clone()),
-        ("CTP_PASSWORD", "123456".into()),
+        ("CTP_PASSWORD", ctx.ctp_password.clone()),
         ("CTP_APP_ID", "client_mockctp_1.0".into()),
-        ("CTP_AUTH_CODE", "0000000000000000".into()),
+        ("CTP_AUTH_CODE", ctx.ctp_auth_code.clone()),
         ("ADMIN_TOKEN", ctx.admin_token.clone()),
         ("ENGINE_DEFECTS", spec.defects.join(",")),
     ]
@@ -221,6 +221,21 @@ impl SecurityContext {
             read_only_root: ro_mount && refused,
         })
     }
+}
+
+/// The version a started engine reports on `/role` (the contract's `version`); none when it
+/// does not answer or does not say.
+pub(crate) async fn reported_version(http: std::net::SocketAddr) -> Option<String> {
+    let role: serde_json::Value = reqwest::Client::new()
+        .get(format!("http://{http}/role"))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    role.get("version")?.as_str().map(str::to_owned)
 }
 
 /// Reads the engine process's security context from inside its container.

@@ -140,6 +140,18 @@ impl Platform {
             .then(|| format!("h-{}-{role}", self.run))
     }
 
+    /// Each container's whole log (stdout and stderr) so far, by role: for a test that greps
+    /// them (secrets must not be there) or a report that keeps them.
+    pub async fn logs(&self) -> Result<BTreeMap<String, String>> {
+        let docker = crate::docker::client().await?;
+        let mut logs = BTreeMap::new();
+        for (role, container) in &self.containers {
+            let text = super::docker_ops::logs_tail(&docker, container.id(), None).await;
+            logs.insert(role.clone(), text);
+        }
+        Ok(logs)
+    }
+
     /// Each container's peak memory in bytes since it started (cgroup v1 `max_usage`; on
     /// cgroup v2, where Docker reports no peak, the current usage).
     pub async fn memory_peak_bytes(&self) -> Result<BTreeMap<String, u64>> {

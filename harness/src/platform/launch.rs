@@ -255,12 +255,14 @@ impl Launch<'_> {
         if !security.is_least_privilege() {
             tracing::warn!(role, shortfalls = ?security.shortfalls(), "the engine does not run with least privilege");
         }
+        let version = engine::reported_version(http).await;
         Ok(EngineEndpoint {
             grpc: SocketAddr::new(ip, ports::ENGINE_GRPC),
             http,
             cpus,
             role: spec.role,
             security,
+            version,
             admin_token: self.ctx.admin_token.clone(),
         })
     }
@@ -394,6 +396,8 @@ pub(crate) fn endpoints(
                 SocketAddr::new(ips["mock-ctp"], ports::MOCK_CTP_ADMIN)
             ),
             admin_token: ctx.admin_token.clone(),
+            password: ctx.ctp_password.clone(),
+            auth_code: ctx.ctp_auth_code.clone(),
         },
         engine: None,
     }

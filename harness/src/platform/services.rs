@@ -49,6 +49,9 @@ pub(crate) struct RunContext {
     pub postgres_db: String,
     /// The bearer token of the mock CTP front's admin API (and later the engine's).
     pub admin_token: String,
+    /// The investors' CTP password and AuthCode on the mock front, random per run.
+    pub ctp_password: String,
+    pub ctp_auth_code: String,
 }
 
 impl RunContext {
@@ -193,7 +196,7 @@ pub(crate) fn confine(host: &mut testcontainers::bollard::models::HostConfig) {
     )]));
 }
 
-/// The mock CTP front's environment: its admin token, the run's seed and the topology's
+/// The mock CTP front's environment: its admin token, the investors' credentials, the run's seed and the topology's
 /// request limit per session (`0`: none).
 pub(crate) fn mock_ctp_env(
     ctx: &RunContext,
@@ -201,6 +204,8 @@ pub(crate) fn mock_ctp_env(
 ) -> Vec<(String, String)> {
     vec![
         ("MOCK_CTP_ADMIN_TOKEN".into(), ctx.admin_token.clone()),
+        ("MOCK_CTP_PASSWORD".into(), ctx.ctp_password.clone()),
+        ("MOCK_CTP_AUTH_CODE".into(), ctx.ctp_auth_code.clone()),
         ("MOCK_CTP_SEED".into(), ctx.seed.to_string()),
         (
             "MOCK_CTP_ORDERS_PER_SECOND".into(),

@@ -106,13 +106,22 @@ pub(crate) fn cancel_request(c: &CancelOrder) -> pb::CancelOrderRequest {
     }
 }
 
-/// The history's result of an answer from `engine_id` (empty: an engine that does not say).
-pub(crate) fn result_of(order: Option<&pb::Order>, duplicate: bool, engine_id: &str) -> OpResult {
+/// Which engine answered, and its version (each empty when the engine does not say).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answerer<'a> {
+    pub engine_id: &'a str,
+    pub engine_version: &'a str,
+}
+
+/// The history's result of an answer from `by`.
+pub(crate) fn result_of(order: Option<&pb::Order>, duplicate: bool, by: Answerer<'_>) -> OpResult {
+    let said = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     OpResult {
         order_id: order.map(|o| o.order_id),
         status: order.and_then(|o| OrderStatus::from_proto(o.status)),
         duplicate,
-        engine_id: (!engine_id.is_empty()).then(|| engine_id.to_owned()),
+        engine_id: said(by.engine_id),
+        engine_version: said(by.engine_version),
         dc: None,
     }
 }

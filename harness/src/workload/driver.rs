@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::client::{cancel_request, is_definite, op_error, result_of, submit_request, OrderEntry};
+use super::client::{
+    cancel_request, is_definite, op_error, result_of, submit_request, Answerer, OrderEntry,
+};
 use super::error::WorkloadError;
 use super::plan::{Intent, PlannedOp, Planner};
 use super::spec::WorkloadSpec;
@@ -134,7 +136,14 @@ async fn call_pinned<E: OrderEntry>(op: &PlannedOp, entry: &E, timeout: Duration
     match op {
         PlannedOp::Submit(o, _) => {
             match tokio::time::timeout(timeout, entry.submit(submit_request(o))).await {
-                Ok(Ok(r)) => Reply::Ok(result_of(r.order.as_ref(), r.duplicate, &r.engine_id)),
+                Ok(Ok(r)) => Reply::Ok(result_of(
+                    r.order.as_ref(),
+                    r.duplicate,
+                    Answerer {
+                        engine_id: &r.engine_id,
+                        engine_version: &r.engine_version,
+                    },
+                )),
                 Ok(Err(s)) if is_definite(s.code()) => Reply::Fail(op_error(&s)),
                 Ok(Err(s)) => Reply::Info(op_error(&s)),
                 Err(_) => Reply::Info(timed_out(timeout)),
@@ -142,7 +151,14 @@ async fn call_pinned<E: OrderEntry>(op: &PlannedOp, entry: &E, timeout: Duration
         }
         PlannedOp::Cancel(c) => {
             match tokio::time::timeout(timeout, entry.cancel(cancel_request(c))).await {
-                Ok(Ok(r)) => Reply::Ok(result_of(r.order.as_ref(), false, &r.engine_id)),
+                Ok(Ok(r)) => Reply::Ok(result_of(
+                    r.order.as_ref(),
+                    false,
+                    Answerer {
+                        engine_id: &r.engine_id,
+                        engine_version: &r.engine_version,
+                    },
+                )),
                 Ok(Err(s)) if is_definite(s.code()) => Reply::Fail(op_error(&s)),
                 Ok(Err(s)) => Reply::Info(op_error(&s)),
                 Err(_) => Reply::Info(timed_out(timeout)),

@@ -1,6 +1,6 @@
 //! The trading engine in the platform: pinned to the cpuset asked for and confined as the
 //! platform's manifests ask (both checked from inside the container by the platform), healthy,
-//! exposing its metrics; a broken engine image is named.
+//! reporting its image's version, exposing its metrics; a broken engine image is named.
 
 use harness::platform::EngineSpec;
 use harness::{Platform, Service, Topology};
@@ -35,6 +35,14 @@ async fn the_engine_runs_pinned_healthy_and_measured() {
         security.shortfalls()
     );
     assert_eq!(security.uid, 1000);
+    // The version it reports is its image's content tag, baked in at build.
+    let image = &platform.images()[&Service::Engine];
+    let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap();
+    assert_eq!(
+        engine.version.as_deref(),
+        Some(tag),
+        "the engine of {image}"
+    );
 
     let health: serde_json::Value = reqwest::get(format!("http://{}/health", engine.http))
         .await
@@ -57,6 +65,12 @@ async fn the_engine_runs_pinned_healthy_and_measured() {
     ] {
         assert!(metrics.contains(name), "/metrics lacks {name}");
     }
+    assert!(
+        metrics.contains(&format!(
+            "engine_build_info{{version=\"{tag}\",engine_id=\"dc1-engine-1\"}} 1"
+        )),
+        "/metrics lacks engine_build_info of {tag}"
+    );
     let unauthorised = reqwest::Client::new()
         .post(format!("http://{}/admin/stop-order-reception", engine.http))
         .send()

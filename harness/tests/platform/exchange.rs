@@ -20,11 +20,26 @@ async fn a_ctp_client_trades_through_the_link_and_the_record_shows_it() {
     })
     .await
     .expect("OnFrontConnected");
-    let auth = ReqAuthenticate {
+    // The run's own AuthCode and password, not the fixture's: the fixture's AuthCode is refused.
+    let fixture_auth = ReqAuthenticate {
         broker_id: "9999".into(),
         user_id: "000001".into(),
         app_id: "client_mockctp_1.0".into(),
         auth_code: "0000000000000000".into(),
+    };
+    assert_eq!(api.req_authenticate(&fixture_auth, 1).await, 0);
+    let refused = spi
+        .wait_for(WAIT, |e| match e {
+            TraderEvent::OnRspAuthenticate(r) => Some(r.rsp_info.clone()),
+            _ => None,
+        })
+        .await
+        .expect("OnRspAuthenticate");
+    assert_ne!(refused.error_id, 0, "the fixture's AuthCode was accepted");
+    assert_ne!(mock.auth_code, "0000000000000000");
+    let auth = ReqAuthenticate {
+        auth_code: mock.auth_code.clone(),
+        ..fixture_auth
     };
     assert_eq!(api.req_authenticate(&auth, 1).await, 0);
     let auth = spi
@@ -38,7 +53,7 @@ async fn a_ctp_client_trades_through_the_link_and_the_record_shows_it() {
     let login = ReqUserLogin {
         broker_id: "9999".into(),
         user_id: "000001".into(),
-        password: "123456".into(),
+        password: mock.password.clone(),
     };
     assert_eq!(api.req_user_login(&login, 2).await, 0);
     let rsp = spi

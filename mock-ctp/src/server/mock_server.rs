@@ -30,6 +30,8 @@ pub struct MockServerBuilder {
     md_rate_per_s: f64,
     exchange: ExchangeConfig,
     front: FrontConfig,
+    password: Option<String>,
+    auth_code: Option<String>,
 }
 
 /// A running mock. Dropping it aborts its tasks; prefer [`MockServer::shutdown`].
@@ -55,6 +57,8 @@ impl MockServer {
             md_rate_per_s: 0.0,
             exchange: ExchangeConfig::default(),
             front: FrontConfig::default(),
+            password: None,
+            auth_code: None,
         }
     }
 
@@ -114,6 +118,14 @@ impl MockServerBuilder {
         self
     }
 
+    /// Every investor of accounts.json logs in with `password` and authenticates with
+    /// `auth_code` instead of the file's (a harness run gives each run its own).
+    pub fn credentials(mut self, password: Option<String>, auth_code: Option<String>) -> Self {
+        self.password = password;
+        self.auth_code = auth_code;
+        self
+    }
+
     /// The repository's own fixtures directory (for tests and benches).
     pub fn repo_fixtures() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -124,7 +136,15 @@ impl MockServerBuilder {
         let dir = self.fixtures.clone().unwrap_or_else(Self::repo_fixtures);
         let specs: std::collections::BTreeMap<String, InstrumentSpec> =
             instruments::load(&dir.join("instruments.json"))?;
-        let accounts: AccountsFile = accounts::load(&dir.join("accounts.json"))?;
+        let mut accounts: AccountsFile = accounts::load(&dir.join("accounts.json"))?;
+        for a in &mut accounts.accounts {
+            if let Some(p) = &self.password {
+                a.password.clone_from(p);
+            }
+            if let Some(c) = &self.auth_code {
+                a.auth_code.clone_from(c);
+            }
+        }
         let ticks = md_replay::load_ticks(&dir.join("ticks"))?;
         let exchange = Exchange::new(self.exchange.clone(), specs, accounts);
         let shared = Arc::new(Shared::new(exchange, self.front.clone()));
