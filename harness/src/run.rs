@@ -279,6 +279,7 @@ impl Run {
                 h.timeline.windows(),
                 budgets.budgets(crate::history::Phase::During).order,
             );
+            report.series = crate::report::series(&samples, h);
         }
         report.write(&self.dir)?;
         Ok(Judged {

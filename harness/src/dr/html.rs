@@ -3,22 +3,7 @@
 
 use super::certificate::{leaf_checks, Certificate, Measures};
 use crate::check::{Outcome, Verdict};
-
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn badge(o: Outcome) -> String {
-    let (class, word) = match o {
-        Outcome::Valid => ("ok", "valid"),
-        Outcome::Invalid => ("bad", "invalid"),
-        Outcome::Unknown => ("unk", "unknown"),
-    };
-    format!("<span class=\"{class}\">{word}</span>")
-}
+use crate::report::html::{badge, esc, STYLE};
 
 fn checks(out: &mut String, top: &Verdict) {
     for v in leaf_checks(top) {
@@ -42,10 +27,7 @@ pub(super) fn page(c: &Certificate) -> String {
     let t = &c.targets;
     let mut out = format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>DR certificate {release}</title>\n\
-         <style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:70em}}\
-         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
-         .ok{{color:#fff;background:#2a7d2a;padding:0 .4em}}.bad{{color:#fff;background:#b22;padding:0 .4em}}\
-         .unk{{color:#000;background:#eb0;padding:0 .4em}}h1 .ok,h1 .bad{{font-size:70%}}</style></head><body>\n\
+         <style>{STYLE}</style></head><body>\n\
          <h1>DR certificate: {release} {verdict}</h1>\n\
          <p>{date} on {host} ({cpus} cpus, kernel {kernel}); replication <b>{repl}</b>, inter-DC line {line} ms each way; \
          detection: <code>/ready</code> every {interval} ms, lost after {threshold} failures; {n} drills in {elapsed:.0} s.</p>\n\

@@ -330,7 +330,9 @@ async fn drive(
         schedule: history.timeline.windows().to_vec(),
         engine_security: dc1.engine.as_ref().map(|e| e.security.clone()),
     };
-    Report::new(info, &verdict, &obs.latency, &LatencyCheck::default())
+    let mut report = Report::new(info, &verdict, &obs.latency, &LatencyCheck::default());
+    report.series = crate::report::series(&samples, &history);
+    report
         .write(dir)
         .map_err(|e| DrError::io(dir, std::io::Error::other(chain(&e))))?;
     let tally = result.tally(workload::Intent::Order);

@@ -8,14 +8,20 @@
 //! HTML page with the fault timeline and latency over time) are new files here, not new
 //! plumbing. Exit codes are the CLI's business; [`Report::outcome`] gives it the verdict.
 //!
-//! Known gaps: no HTML page yet, and no latency-over-time series in the report (the histograms
-//! per phase keep no time axis); the DR certificate of `certify` is not written here.
+//! `report.html` ([`html`]) draws the run over time ([`series`]: latency and outcomes per
+//! window) against the fault windows.
+//!
+//! Known gaps: the DR certificate of `certify` is not written here (it reuses the page's
+//! pieces); tick and trade-return latency have no time axis (the engine's histograms are
+//! scraped per phase).
 
 mod error;
 mod faults;
+pub(crate) mod html;
 mod junit;
 mod latency;
 mod run;
+mod series;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -26,11 +32,14 @@ pub use error::ReportError;
 pub use faults::{around_faults, FaultLatency};
 pub use latency::{LatencyKind, LatencyRow, PhaseLatency, PhaseStats};
 pub use run::RunInfo;
+pub use series::{series, Series, Window};
 
 use crate::check::{Evidence, LatencyCheck, LatencySamples, Outcome, Verdict};
 
 /// The JSON report in a run directory.
 pub const REPORT_FILE: &str = "report.json";
+/// The HTML report in a run directory.
+pub const HTML_FILE: &str = "report.html";
 /// The JUnit XML report in a run directory.
 pub const JUNIT_FILE: &str = "junit.xml";
 
@@ -60,6 +69,9 @@ pub struct Report {
     /// Order acknowledgement latency before, during and after each fault.
     #[serde(default)]
     pub faults: Vec<FaultLatency>,
+    /// The run over time (latency and outcomes per window), for the HTML page.
+    #[serde(default)]
+    pub series: Series,
 }
 
 /// The files [`Report::write`] wrote.
@@ -67,6 +79,7 @@ pub struct Report {
 pub struct ReportFiles {
     pub report_json: PathBuf,
     pub junit_xml: PathBuf,
+    pub report_html: PathBuf,
 }
 
 impl Report {
@@ -95,6 +108,7 @@ impl Report {
             checks,
             latency: latency::table(latency, budgets),
             faults: Vec::new(),
+            series: Series::default(),
         }
     }
 
@@ -103,7 +117,7 @@ impl Report {
         self.outcome
     }
 
-    /// Writes `report.json` and `junit.xml` into `run_dir` (created if missing). Each file is
+    /// Writes `report.json`, `junit.xml` and `report.html` into `run_dir` (created if missing). Each file is
     /// written beside its final name and renamed, so a reader never sees half a report.
     pub fn write(&self, run_dir: &Path) -> Result<ReportFiles, ReportError> {
         std::fs::create_dir_all(run_dir).map_err(|source| ReportError::CreateDir {
@@ -122,9 +136,12 @@ impl Report {
             source,
         })?;
         write_atomic(&junit_xml, xml.as_bytes())?;
+        let report_html = run_dir.join(HTML_FILE);
+        write_atomic(&report_html, html::page(self).as_bytes())?;
         Ok(ReportFiles {
             report_json,
             junit_xml,
+            report_html,
         })
     }
 

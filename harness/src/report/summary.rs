@@ -61,7 +61,7 @@ pub(crate) fn duration(ns: u64) -> String {
 }
 
 /// `p99 < 2 ms`: the quantile as a percentile, the limit without trailing zeros.
-fn budget(b: &Budget) -> String {
+pub(super) fn budget(b: &Budget) -> String {
     let pct = format!("{:.3}", b.quantile * 100.0);
     let pct = pct.trim_end_matches('0').trim_end_matches('.');
     let ms = format!("{:.3}", b.limit_ns as f64 / 1e6);

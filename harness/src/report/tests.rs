@@ -39,6 +39,33 @@ fn judged() -> (Report, Timeline) {
     (Report::new(run, &v, &samples, &latency), h.timeline)
 }
 
+/// The synthetic run stretched to 12 s (an order every 100 ms; its faults with it), each order
+/// answered in about 1.5 ms, 40 ms while a fault is on, and the series of that run.
+fn over_time(r: &mut Report) {
+    const STRETCH: u64 = 100_000;
+    let (mut h, _) = synthetic::run(120);
+    for w in &mut r.run.schedule {
+        w.inject_ns *= STRETCH;
+        w.heal_ns = w.heal_ns.map(|x| x * STRETCH);
+    }
+    let mut sampled = Vec::new();
+    for (i, o) in h.operations.iter_mut().enumerate() {
+        o.invoke_ns *= STRETCH;
+        let faulty = r.run.schedule.iter().any(|w| w.contains(o.invoke_ns));
+        let latency_ns = if faulty {
+            40_000_000
+        } else {
+            1_500_000 + (i as u64 % 7) * 100_000
+        };
+        o.complete_ns = o.complete_ns.map(|_| o.invoke_ns + latency_ns);
+        sampled.push(crate::workload::Sample {
+            intended_ns: o.invoke_ns,
+            latency_ns,
+        });
+    }
+    r.series = series(&sampled, &h);
+}
+
 #[test]
 fn report_json_round_trips_and_names_every_check_with_its_evidence() {
     let (r, timeline) = judged();
@@ -184,4 +211,65 @@ fn an_empty_latency_phase_prints_a_dash_never_zero() {
         "{during}"
     );
     assert_eq!(r.latency[0].phases[1].phase, Phase::During);
+}
+
+#[test]
+fn report_html_shows_the_verdict_evidence_and_the_run_over_time_against_its_faults() {
+    let (mut r, _) = judged();
+    over_time(&mut r);
+    r.checks[0].detail = "<script>alert(1)</script>".into();
+    let dir = std::env::temp_dir().join(format!("report-html-{}", std::process::id()));
+    let files = r.write(&dir).unwrap();
+    let page = std::fs::read_to_string(&files.report_html).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(files.report_html, dir.join(HTML_FILE));
+    // Self-contained: no script, nothing fetched.
+    assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href=\"http"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // The verdict first, then every check with its evidence.
+    let h1 = page.find("<h1>").unwrap();
+    assert!(page[h1..].starts_with("<h1>lost-order <span class=\"bad\">invalid</span></h1>"));
+    for c in &r.checks {
+        assert!(
+            page.contains(&format!("<td>{}</td>", c.name)),
+            "{} missing",
+            c.name
+        );
+    }
+    assert!(page.contains("orders: c-77"), "the lost order is named");
+    // Latency over time: a point per window with samples, on both lines.
+    let windows = r.series.windows.iter().filter(|w| w.samples > 0).count();
+    assert!(windows > 10, "{windows} windows");
+    for line in ["p50", "p99"] {
+        let at = page.find(&format!("<polyline class=\"{line}\"")).unwrap();
+        let points = &page[at..];
+        let points = &points[points.find("points=\"").unwrap() + 8..];
+        let points = &points[..points.find('"').unwrap()];
+        assert_eq!(points.split(' ').count(), windows, "{line}");
+    }
+    // Each fault window shaded and named on both charts, the budget drawn.
+    let faults = &r.run.schedule;
+    assert!(!faults.is_empty());
+    assert_eq!(
+        page.matches("fill=\"#f4b6b6\" fill-opacity").count(),
+        2 * faults.len()
+    );
+    let title = format!(
+        "<title>{} on {}",
+        html::esc(&faults[0].fault),
+        html::esc(&faults[0].target)
+    );
+    assert!(page.contains(&title), "{title}");
+    assert!(page.contains("class=\"budget\""));
+    // Outcomes over time add up to the run's submissions.
+    let acked: u64 = r.series.windows.iter().map(|w| w.acked).sum();
+    assert_eq!(acked, 120);
+    assert_eq!(
+        page.matches("class=\"acknowledged\"").count(),
+        r.series.windows.iter().filter(|w| w.acked > 0).count()
+    );
+    // The phase table and the replay.
+    assert!(page.contains("<td>order ack</td><td>during</td>"));
+    assert!(page.contains("harness repro /tmp/runs/lost-order-42"));
+    assert!(page.contains("uid 1000, no capabilities"));
 }
