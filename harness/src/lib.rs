@@ -11,6 +11,7 @@ mod docker;
 pub mod dr;
 pub mod error;
 pub mod fault;
+pub mod gate;
 pub mod history;
 pub mod images;
 pub mod observe;

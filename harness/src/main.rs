@@ -163,6 +163,29 @@ enum Command {
         #[arg(long)]
         no_build: bool,
     },
+    /// The perf gate: tier 1 compares the hot paths' instruction counts (callgrind) with the
+    /// committed baselines. Exit 0 pass, 2 regression, 4 inconclusive (no baseline, another
+    /// toolchain), 3 the machine cannot measure (valgrind or gungraun-runner missing).
+    PerfGate {
+        /// The tier to run (only 1 exists yet).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=1))]
+        tier: u8,
+        /// The baseline file (default: perf/baselines/tier1.json).
+        #[arg(long)]
+        baseline: Option<std::path::PathBuf>,
+        /// Record this run's counts as the baseline (with the toolchain and commit), then judge.
+        #[arg(long)]
+        update_baseline: bool,
+        /// The threshold in percent (default: the baseline's).
+        #[arg(long)]
+        threshold_pct: Option<f64>,
+        /// Test only: the hot paths do this many percent more work, to prove the gate.
+        #[arg(long, hide = true)]
+        inject_pct: Option<f64>,
+        /// Where the table goes as JSON, Markdown and JUnit (default: target/perf-gate).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Replay the chaos case saved in a run directory (its case.json) against fresh containers.
     Repro {
         /// The run directory, e.g. target/harness/runs/chaos-42.
@@ -403,6 +426,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 // Valid drills of an engine short of least privilege: refused, as invalid.
                 (Outcome::Valid, false) => Err(Judged(Outcome::Invalid).into()),
                 (other, _) => Err(Judged(other).into()),
+            }
+        }
+        Command::PerfGate {
+            tier: _,
+            baseline,
+            update_baseline,
+            threshold_pct,
+            inject_pct,
+            out,
+        } => {
+            use harness::gate::{tier1, GateVerdict};
+            let workspace = harness::workspace_root();
+            let opts = tier1::Options {
+                baseline: baseline.unwrap_or_else(|| workspace.join(tier1::BASELINE)),
+                workspace: workspace.clone(),
+                update_baseline,
+                threshold_pct,
+                inject_pct,
+            };
+            eprintln!("perf gate tier 1: counting the hot paths' instructions under callgrind (a build, then about 15 s)");
+            let report = match tokio::task::spawn_blocking(move || tier1::run(&opts)).await? {
+                Ok(r) => r,
+                Err(tier1::GateError::Environment { what, reason }) => {
+                    return Err(anyhow::Error::new(harness::Error::Command {
+                        command: what,
+                        status: "an error".into(),
+                        stderr_tail: reason,
+                    }))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            print!("{}", report.table());
+            let dir = out.unwrap_or_else(|| workspace.join("target/perf-gate"));
+            let files = report.write(&dir)?;
+            println!(
+                "written: {}, {}, {}",
+                files.json.display(),
+                files.markdown.display(),
+                files.junit.display()
+            );
+            match report.verdict {
+                v if v.passes() => Ok(()),
+                GateVerdict::Regression => Err(Judged(Outcome::Invalid).into()),
+                _ => Err(Judged(Outcome::Unknown).into()),
             }
         }
         Command::Repro { run_dir, no_build } => {
