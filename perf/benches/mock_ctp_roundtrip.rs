@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use mock_ctp::client::{TraderClient, TraderEvent, TraderEvents};
-use mock_ctp::exchange::{accounts, instruments, Exchange, ExchangeConfig, SessionCtx};
 use mock_ctp::protocol::*;
-use mock_ctp::server::{MockServer, MockServerBuilder};
+use mock_ctp::server::MockServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WARMUP: usize = 500;
@@ -151,21 +150,7 @@ async fn echo_round_trips() -> Result<Vec<Duration>> {
 
 /// Orders per second through the exchange core alone (immediate fills, no network).
 fn matching_throughput() -> Result<f64> {
-    let dir = MockServerBuilder::repo_fixtures();
-    let specs = instruments::load(&dir.join("instruments.json"))?;
-    let accts = accounts::load(&dir.join("accounts.json"))?;
-    let mut ex = Exchange::new(
-        ExchangeConfig {
-            seed: 1,
-            ..Default::default()
-        },
-        specs,
-        accts,
-    );
-    let mut s = SessionCtx::default();
-    ex.authenticate(&mut s, INVESTOR, "client_mockctp_1.0", "0000000000000000");
-    ex.login(&mut s, INVESTOR, "123456");
-    ex.confirm_settlement(&mut s, INVESTOR);
+    let (mut ex, mut s) = perf::hot::logged_in_exchange();
     let now = Instant::now();
     let t0 = Instant::now();
     for i in 0..MATCHING_ORDERS {

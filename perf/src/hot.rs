@@ -181,8 +181,9 @@ pub fn codec_run(messages: &[Message]) -> usize {
     n
 }
 
-/// A fresh exchange with the investor logged in and confirmed, and the orders to send.
-pub fn matching_setup() -> (Exchange, SessionCtx, Vec<InputOrder>) {
+/// A fresh exchange of the repository's fixtures (seed 1) with the investor authenticated,
+/// logged in and its settlement confirmed: ready to take orders.
+pub fn logged_in_exchange() -> (Exchange, SessionCtx) {
     let dir = fixtures();
     let specs = instruments::load(&dir.join("instruments.json")).expect("instruments");
     let accts = accounts::load(&dir.join("accounts.json")).expect("accounts");
@@ -199,6 +200,12 @@ pub fn matching_setup() -> (Exchange, SessionCtx, Vec<InputOrder>) {
     ex.authenticate(&mut s, INVESTOR, "client_mockctp_1.0", "0000000000000000");
     ex.login(&mut s, INVESTOR, "123456");
     ex.confirm_settlement(&mut s, INVESTOR);
+    (ex, s)
+}
+
+/// [`logged_in_exchange`] and the orders to send.
+pub fn matching_setup() -> (Exchange, SessionCtx, Vec<InputOrder>) {
+    let (ex, s) = logged_in_exchange();
     let orders = (1..=sized(MATCHING_ORDERS)).map(input_order).collect();
     (ex, s, orders)
 }

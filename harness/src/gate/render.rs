@@ -24,6 +24,20 @@ fn ratio(r: Option<f64>) -> String {
     r.map_or("—".into(), |r| format!("{r:.4}"))
 }
 
+/// A row's cells, in the table's order: metric, baseline, candidate, ratio, threshold (in
+/// percent, without the sign), verdict, note.
+fn cells(r: &super::Row) -> [String; 7] {
+    [
+        r.metric.clone(),
+        count(r.baseline),
+        r.candidate.to_string(),
+        ratio(r.ratio),
+        r.threshold_pct.to_string(),
+        r.verdict.as_str().to_string(),
+        r.note.clone(),
+    ]
+}
+
 impl GateReport {
     /// The table a person reads, verdict last.
     pub fn table(&self) -> String {
@@ -32,16 +46,10 @@ impl GateReport {
             "metric", "baseline", "candidate", "ratio", "threshold", "verdict"
         );
         for r in &self.rows {
+            let [metric, baseline, candidate, ratio, threshold, verdict, note] = cells(r);
             let _ = writeln!(
                 out,
-                "{:<18} {:>14} {:>14} {:>8} {:>8}%  {:<12} {}",
-                r.metric,
-                count(r.baseline),
-                r.candidate,
-                ratio(r.ratio),
-                r.threshold_pct,
-                r.verdict.as_str(),
-                r.note
+                "{metric:<18} {baseline:>14} {candidate:>14} {ratio:>8} {threshold:>8}%  {verdict:<12} {note}"
             );
         }
         let _ = writeln!(
@@ -68,16 +76,10 @@ impl GateReport {
             self.detail
         );
         for r in &self.rows {
+            let [metric, baseline, candidate, ratio, threshold, verdict, note] = cells(r);
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} % | {} | {} |",
-                r.metric,
-                count(r.baseline),
-                r.candidate,
-                ratio(r.ratio),
-                r.threshold_pct,
-                r.verdict.as_str(),
-                r.note
+                "| {metric} | {baseline} | {candidate} | {ratio} | {threshold} % | {verdict} | {note} |"
             );
         }
         let _ = write!(
