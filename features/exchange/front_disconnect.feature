@@ -1,7 +1,9 @@
 Feature: The CTP front disconnects during fills
   The front sends FrontDisconnected(0x1001, read failed) and closes the engine's sessions twice
   while orders fill (cu2409 fills in parts every 20 ms) and its returns are held back by half a
-  second, so returns are in flight at each disconnect. The engine reconnects, logs in, resumes
+  second, so returns are in flight at each disconnect (the front counts, for each session it
+  cuts, the returns it had sequenced and not yet written; a disconnect that cut none proves
+  nothing, and the run is then unknown). The engine reconnects, logs in, resumes
   its private flow with RESUME from the last sequence number it applied, and reconciles the
   orders it had not heard of: every trade is applied once, no order reaches the exchange twice.
   Orders sent while the session is down are refused or time out, as unknown outcomes.
@@ -24,7 +26,8 @@ Feature: The CTP front disconnects during fills
       at_ms = 3500
       fault = { kind = "front_disconnect", reason = 0x1001 }
       """
-    Then trading was back within 10 s of each fault
+    Then returns were in flight at each disconnect
+    And trading was back within 10 s of each fault
     And the check fills_match_orders is valid
     And the check no_duplicate is valid
     And the check positions_match_trades is valid

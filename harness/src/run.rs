@@ -280,6 +280,7 @@ impl Run {
                 budgets.budgets(crate::history::Phase::During).order,
             );
             report.series = crate::report::series(&samples, h);
+            report.hazards = h.hazards.clone();
         }
         report.write(&self.dir)?;
         Ok(Judged {

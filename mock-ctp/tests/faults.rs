@@ -105,6 +105,68 @@ async fn disconnect_with_reason_then_resume_gets_exactly_the_missed_returns() {
     srv.shutdown().await;
 }
 
+/// A disconnect answers with the returns it cut off: sequenced in the investor's flow and not
+/// yet written to the session (held back by the delay fault); the session's RESUME then
+/// starts after the last return it was written, and its start mark counts what is replayed.
+#[tokio::test]
+async fn a_disconnect_counts_the_returns_in_flight_and_the_resume_replays_them() {
+    let srv = server().await;
+    let (c, mut ev) = TraderClient::builder(srv.trade_addr)
+        .resume(ResumeType::Resume)
+        .reconnect(Some(Duration::from_millis(50)))
+        .connect()
+        .await
+        .unwrap();
+    let login = login_as(&c, &mut ev, INVESTOR).await;
+    c.req_order_insert(&buy("rb2410", 1, 3600.0, 1), 0).await;
+    assert_eq!(collect_seqs(&mut ev, 4).await, [1, 2, 3, 4]);
+    post(&srv, "/faults/delay-returns", json!({"ms": 60_000})).await;
+    c.req_order_insert(&buy("rb2410", 1, 3600.0, 2), 0).await;
+    // The exchange sequences the second order's returns; none is written.
+    let mut last = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = get(&srv, &format!("/flows/{INVESTOR}/last")).await["last_seq"]
+            .as_u64()
+            .unwrap();
+        if now > 4 && now == last {
+            break;
+        }
+        last = now;
+    }
+    assert!(last > 4, "the second order's returns are in the flow");
+    let told = post(
+        &srv,
+        "/faults/disconnect",
+        json!({"session_id": login.session_id}),
+    )
+    .await;
+    let cut = told["cut"].as_array().expect("the cut sessions");
+    assert_eq!(cut.len(), 1, "{told}");
+    assert_eq!(cut[0]["session_id"], login.session_id);
+    assert_eq!(cut[0]["next_seq"], 5);
+    assert_eq!(cut[0]["flow_last"], last);
+    assert_eq!(cut[0]["told"], true);
+    post(&srv, "/faults/delay-returns", json!({"ms": 0})).await;
+    let again = login_as(&c, &mut ev, INVESTOR).await;
+    let missed = (last - 4) as usize;
+    assert_eq!(
+        collect_seqs(&mut ev, missed).await,
+        (5..=last).collect::<Vec<_>>()
+    );
+    let marks = get(&srv, &format!("/flows/{INVESTOR}/sessions")).await;
+    let started = marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|m| m["event"] == "started" && m["session_id"] == again.session_id)
+        .expect("the new session's start");
+    assert_eq!(started["resume_type"], "resume");
+    assert_eq!(started["from_seq"], 5);
+    assert_eq!(started["flow_last"], last);
+    srv.shutdown().await;
+}
+
 #[tokio::test]
 async fn dropped_returns_stay_in_the_flow_for_a_later_resume() {
     let srv = server().await;

@@ -96,6 +96,10 @@ pub struct PropertyRun {
     pub reset_seconds: Vec<f64>,
     /// Faults injected over every case.
     pub faults: usize,
+    /// Per fault kind that measures its hazard: (faults of the kind, those whose hazard was
+    /// measured above zero), over every case. A kind whose hazard is rarely real is rarely
+    /// testing its recovery path.
+    pub hazards: std::collections::BTreeMap<String, (u64, u64)>,
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -106,14 +110,49 @@ fn median(v: &[f64]) -> f64 {
 
 impl PropertyRun {
     pub fn describe(&self) -> String {
+        let hazards: Vec<String> = self
+            .hazards
+            .iter()
+            .map(|(kind, (n, real))| format!("{kind} {real} of {n}"))
+            .collect();
+        let hazards = match hazards.is_empty() {
+            true => String::new(),
+            false => format!("; faults whose hazard was real: {}", hazards.join(", ")),
+        };
         format!(
-            "{} cases, {} faults; per case median {:.1} s, max {:.1} s; reset median {:.1} s",
+            "{} cases, {} faults; per case median {:.1} s, max {:.1} s; reset median {:.1} s{hazards}",
             self.case_seconds.len(),
             self.faults,
             median(&self.case_seconds),
             self.case_seconds.iter().copied().fold(0.0, f64::max),
             median(&self.reset_seconds),
         )
+    }
+
+    /// Counts, per fault kind that measured a hazard in this case, its faults and those whose
+    /// hazard was above zero.
+    fn count_hazards(&mut self, report: &harness::report::Report) {
+        let measured: std::collections::BTreeSet<&str> = report
+            .hazards
+            .iter()
+            .map(|m| m.hazard.fault.as_str())
+            .collect();
+        for kind in measured {
+            let n = report
+                .run
+                .schedule
+                .iter()
+                .filter(|w| w.fault == kind)
+                .count() as u64;
+            let real = report
+                .hazards
+                .iter()
+                .filter(|m| m.hazard.fault == kind && m.hazard.size > 0)
+                .count() as u64;
+            let e = self.hazards.entry(kind.to_owned()).or_default();
+            e.0 += n;
+            e.1 += real.min(n);
+        }
     }
 }
 
@@ -236,6 +275,7 @@ fn property(
             s.case_seconds.push(run.elapsed.as_secs_f64());
             s.reset_seconds.extend(run.reset.map(|d| d.as_secs_f64()));
             s.faults += c.schedule.steps.len();
+            s.count_hazards(&run.judged.report);
         }
         let report = &run.judged.report;
         println!(

@@ -36,6 +36,9 @@ pub struct TradingWorld {
     /// Budgets set by the scenario, per phase; none set means only the safety checks judge.
     pub budgets: BTreeMap<Phase, LatencyBudgets>,
     pub budgets_set: bool,
+    /// The fault kinds whose hazard the scenario needs to have happened (judged by
+    /// [`check::HazardsHappened`] with the other checks).
+    pub hazards: Vec<String>,
     /// Replies of single operations, by the scenario's label, in order.
     pub replies: BTreeMap<String, Vec<Reply>>,
     /// Labelled orders as first submitted.
@@ -83,6 +86,7 @@ impl TradingWorld {
             nemesis: None,
             budgets: BTreeMap::new(),
             budgets_set: false,
+            hazards: Vec::new(),
             replies: BTreeMap::new(),
             orders: BTreeMap::new(),
             schedules: Vec::new(),
@@ -177,11 +181,14 @@ impl TradingWorld {
             for (phase, b) in &self.budgets {
                 latency = latency.with_phase(*phase, *b);
             }
-            let checks = if self.budgets_set {
+            let mut checks = if self.budgets_set {
                 check::standard(latency.clone())
             } else {
                 check::safety("all")
             };
+            if !self.hazards.is_empty() {
+                checks = checks.with(check::HazardsHappened::at(self.hazards.clone()));
+            }
             let judged = run.finish(&checks, &latency).await?;
             println!("{}", judged.report.summary());
             self.judged = Some(judged);

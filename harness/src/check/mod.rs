@@ -7,6 +7,9 @@
 //! Kafka has every event, latency budgets per phase. [`synthetic`] builds a consistent run
 //! for tests and the throughput benchmark.
 //!
+//! [`HazardsHappened`] is added by scenarios that name their hazard: a fault that met none
+//! (nothing in flight when it struck) makes the run unknown, never valid.
+//!
 //! [`dr`] holds the DR meters (RTO per tier, RPO, business-level loss after reconciliation).
 //!
 //! Known gaps: rollback checks (deployments) are not written yet; the collectors that fill
@@ -20,6 +23,7 @@ mod error;
 mod fills;
 mod groups;
 mod hasher;
+mod hazards;
 mod id_rows;
 mod index;
 mod kafka;
@@ -39,6 +43,7 @@ pub use checker::{run, All, Check, CheckInput, Noop};
 pub use duplicates::NoDuplicate;
 pub use error::{BudgetError, CheckError};
 pub use fills::FillsMatchOrders;
+pub use hazards::HazardsHappened;
 pub use kafka::KafkaHasEveryEvent;
 pub use latency::{Budget, LatencyBudgets, LatencyCheck};
 pub use observations::{

@@ -1,6 +1,7 @@
 //! Exchange faults through the mock CTP front's admin API (PROTOCOL.md): a front disconnect
 //! with a CTP reason code, a hang, delayed or dropped private returns, rejects, flow control.
-//! Each inject reads `GET /faults` back (a disconnect: how many sessions it closed), and each
+//! Each inject reads `GET /faults` back (a disconnect: how many sessions it closed, and the returns each trade session had in
+//! flight, the disconnect's hazard), and each
 //! heal clears its own fault and reads it back, leaving the others in place.
 //!
 //! Known gaps: a per-session flow limit is healed to the default limit's value rather than
@@ -128,13 +129,18 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
             Some(&body),
         )
         .await;
-        let closed = match answer {
-            Ok(answer) => answer["disconnected"].as_u64().unwrap_or(0),
+        let (closed, hazards) = match answer {
+            Ok(answer) => (
+                answer["disconnected"].as_u64().unwrap_or(0),
+                super::hazard::cut_returns(fault, &answer)
+                    .into_iter()
+                    .collect(),
+            ),
             // The front answers 404 for a SessionID that is not connected (any more).
             Err(FaultError::Exchange { message, .. })
                 if session_id.is_some() && message.starts_with("404") =>
             {
-                0
+                (0, Vec::new())
             }
             Err(e) => return Err(e),
         };
@@ -152,6 +158,7 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
         return Ok(Applied {
             undo: Undo::Nothing,
             verified,
+            hazards,
         });
     }
     let Some((route, body)) = request_of(fault) else {
@@ -234,7 +241,11 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
             format!("the front reports {now}"),
         )),
     };
-    Ok(Applied { undo, verified })
+    Ok(Applied {
+        undo,
+        verified,
+        hazards: Vec::new(),
+    })
 }
 
 fn exchange_undo(route: &'static str, body: Value, field: &'static str, expect: Value) -> Undo {

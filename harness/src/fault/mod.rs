@@ -20,6 +20,7 @@
 mod context;
 mod error;
 mod exchange;
+mod hazard;
 mod nemesis;
 mod network;
 mod partition;

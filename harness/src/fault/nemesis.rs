@@ -17,7 +17,7 @@ use super::error::{chain, FaultError, Result};
 use super::spec::{Catalogue, Fault};
 use super::undo::{Applied, Undo};
 use super::{exchange, network, partition, process};
-use crate::history::{FaultAction, HistoryError, Recorder};
+use crate::history::{FaultAction, Hazard, HistoryError, Recorder};
 use crate::Platform;
 
 /// Where the nemesis records its injects and heals: a history [`Recorder`] shared with the
@@ -29,6 +29,9 @@ pub trait FaultLog: Send {
         fault: &str,
         target: &str,
     ) -> Result<(), HistoryError>;
+
+    /// Records the size of a fault's hazard, measured as it was injected.
+    fn hazard(&mut self, hazard: &Hazard) -> Result<(), HistoryError>;
 }
 
 impl<W: Write + Send> FaultLog for Arc<Mutex<Recorder<W>>> {
@@ -40,6 +43,12 @@ impl<W: Write + Send> FaultLog for Arc<Mutex<Recorder<W>>> {
     ) -> Result<(), HistoryError> {
         let mut recorder = self.lock().unwrap_or_else(|e| e.into_inner());
         recorder.fault(action, fault, target)?;
+        recorder.flush()
+    }
+
+    fn hazard(&mut self, hazard: &Hazard) -> Result<(), HistoryError> {
+        let mut recorder = self.lock().unwrap_or_else(|e| e.into_inner());
+        recorder.hazard(hazard)?;
         recorder.flush()
     }
 }
@@ -160,6 +169,11 @@ impl<'p> Nemesis<'p> {
                 return Err(wrap(e));
             }
         };
+        for h in &applied.hazards {
+            if let Some(log) = &mut self.log {
+                log.hazard(h).map_err(FaultError::History)?;
+            }
+        }
         self.active.push(Active {
             id,
             fault: fault.clone(),
@@ -247,17 +261,20 @@ fn apply<'a>(
             Fault::Noop => Ok(Applied {
                 undo: Undo::Nothing,
                 verified: Ok(()),
+                hazards: Vec::new(),
             }),
             Fault::All { faults, stagger_ms } => {
                 let mut undos = Vec::new();
+                let mut hazards = Vec::new();
                 let mut verified = Ok(());
                 for (i, part) in faults.iter().enumerate() {
                     if i > 0 && *stagger_ms > 0 {
                         tokio::time::sleep(Duration::from_millis(*stagger_ms)).await;
                     }
                     match apply(ctx, part, id * 1000 + i as u64).await {
-                        Ok(applied) => {
+                        Ok(mut applied) => {
                             undos.push(applied.undo);
+                            hazards.append(&mut applied.hazards);
                             if verified.is_ok() {
                                 verified = applied.verified;
                             }
@@ -274,6 +291,7 @@ fn apply<'a>(
                 Ok(Applied {
                     undo: Undo::Many(undos),
                     verified,
+                    hazards,
                 })
             }
             Fault::Latency { .. }

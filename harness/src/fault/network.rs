@@ -103,7 +103,11 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault, name: &str) -> Result<A
             _ => Ok(()),
         };
         let undo = Undo::Enable { link: link.clone() };
-        return Ok(Applied { undo, verified });
+        return Ok(Applied {
+            undo,
+            verified,
+            hazards: Vec::new(),
+        });
     }
     let Some((link, toxic)) = toxic_of(fault, name) else {
         return Err(FaultError::invalid(
@@ -133,7 +137,11 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault, name: &str) -> Result<A
         link,
         name: name.to_string(),
     };
-    Ok(Applied { undo, verified })
+    Ok(Applied {
+        undo,
+        verified,
+        hazards: Vec::new(),
+    })
 }
 
 fn ping_of(link: &str) -> Result<Ping> {

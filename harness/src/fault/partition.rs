@@ -55,7 +55,11 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
     } else {
         Ok(())
     };
-    Ok(Applied { undo, verified })
+    Ok(Applied {
+        undo,
+        verified,
+        hazards: Vec::new(),
+    })
 }
 
 pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {

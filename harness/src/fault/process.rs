@@ -82,7 +82,11 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
         let undo = Undo::Unpause {
             service: service.clone(),
         };
-        return Ok(Applied { undo, verified });
+        return Ok(Applied {
+            undo,
+            verified,
+            hazards: Vec::new(),
+        });
     }
     let links = links_snapshot(ctx, service).await?;
     let undo = Undo::Start {
@@ -121,9 +125,22 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
         return Ok(Applied {
             undo: Undo::Nothing,
             verified,
+            hazards: Vec::new(),
         });
     }
-    Ok(Applied { undo, verified })
+    // A dead engine's state is frozen: what it had not made durable is the restart's to recover.
+    let hazards = match (&verified, service.as_str()) {
+        (Ok(()), "engine") => super::hazard::engine_down(ctx, fault)
+            .await
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Applied {
+        undo,
+        verified,
+        hazards,
+    })
 }
 
 pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
@@ -224,5 +241,9 @@ pub(crate) async fn lose_datacenter(
         }
         return Err(e);
     }
-    Ok(Applied { undo, verified })
+    Ok(Applied {
+        undo,
+        verified,
+        hazards: Vec::new(),
+    })
 }

@@ -55,6 +55,9 @@ pub(crate) enum Undo {
 pub(crate) struct Applied {
     pub undo: Undo,
     pub verified: Result<()>,
+    /// The hazard each part of the fault met, measured as it was applied (returns in flight
+    /// at a front disconnect); empty where the fault's kind measures none yet.
+    pub hazards: Vec<crate::history::Hazard>,
 }
 
 impl Undo {

@@ -51,6 +51,13 @@ pub enum Entry {
         /// What it hit, e.g. a link (`engine->postgres`) or a service.
         target: String,
     },
+    /// The size of a fault's hazard, measured from ground truth as the fault was injected (the
+    /// exchange's record, the platform's own state), not from the engine's word.
+    Hazard {
+        at_ns: u64,
+        #[serde(flatten)]
+        hazard: Hazard,
+    },
     /// A step of the platform's runbook taken by the harness (the DR controller's detection,
     /// fencing, promotion, reroute), on the same clock as the operations and faults.
     Step {
@@ -73,6 +80,7 @@ impl Entry {
             | Self::Fail { at_ns, .. }
             | Self::Info { at_ns, .. }
             | Self::Fault { at_ns, .. }
+            | Self::Hazard { at_ns, .. }
             | Self::Step { at_ns, .. } => *at_ns,
         }
     }
@@ -83,6 +91,31 @@ impl Entry {
 pub enum FaultAction {
     Inject,
     Heal,
+}
+
+/// What a fault put at risk when it struck: the danger its scenario is about (returns in
+/// flight at a front disconnect, ...). A size of zero means the recovery path under test was
+/// never exercised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hazard {
+    /// The fault's kind, as in its `fault` entry.
+    pub fault: String,
+    /// What it hit, as in its `fault` entry.
+    pub target: String,
+    /// What was counted, e.g. `returns_undelivered`.
+    pub measure: String,
+    pub size: u64,
+    /// How it was measured, per part (each session cut, say).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// A hazard as read back from a history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HazardMark {
+    pub at_ns: u64,
+    #[serde(flatten)]
+    pub hazard: Hazard,
 }
 
 /// A runbook step as read back from a history.

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::entry::{Entry, FaultAction, Op, OpError, OpId, OpResult, ProcessId, StepMark};
+use super::entry::{
+    Entry, FaultAction, HazardMark, Op, OpError, OpId, OpResult, ProcessId, StepMark,
+};
 use super::error::HistoryError;
 use super::phase::Timeline;
 
@@ -45,6 +47,8 @@ pub struct History {
     pub timeline: Timeline,
     /// The runbook steps the harness took (the DR controller's), in order.
     pub steps: Vec<StepMark>,
+    /// The faults' hazards, measured as each was injected, in order.
+    pub hazards: Vec<HazardMark>,
 }
 
 impl History {
@@ -67,6 +71,7 @@ struct Builder {
     pending: HashMap<OpId, usize>,
     faults: Vec<(u64, FaultAction, String, String)>,
     steps: Vec<StepMark>,
+    hazards: Vec<HazardMark>,
 }
 
 impl Builder {
@@ -102,6 +107,10 @@ impl Builder {
                 target,
             } => {
                 self.faults.push((at_ns, action, fault, target));
+                return Ok(());
+            }
+            Entry::Hazard { at_ns, hazard } => {
+                self.hazards.push(HazardMark { at_ns, hazard });
                 return Ok(());
             }
             Entry::Step {
@@ -146,6 +155,7 @@ impl Builder {
             operations: self.operations,
             timeline: Timeline::from_events(self.faults),
             steps: self.steps,
+            hazards: self.hazards,
         }
     }
 }

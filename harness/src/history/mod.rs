@@ -16,7 +16,8 @@ mod phase;
 mod recorder;
 
 pub use entry::{
-    CancelOrder, Entry, FaultAction, Op, OpError, OpId, OpResult, ProcessId, StepMark, SubmitOrder,
+    CancelOrder, Entry, FaultAction, Hazard, HazardMark, Op, OpError, OpId, OpResult, ProcessId,
+    StepMark, SubmitOrder,
 };
 pub use error::HistoryError;
 pub use load::{load, parse, History, Operation, Outcome};

@@ -143,6 +143,15 @@ impl<W: Write> Recorder<W> {
         })
     }
 
+    /// Records a fault's hazard, measured now.
+    pub fn hazard(&mut self, hazard: &super::entry::Hazard) -> Result<(), HistoryError> {
+        let at_ns = self.now_ns();
+        self.append(&Entry::Hazard {
+            at_ns,
+            hazard: hazard.clone(),
+        })
+    }
+
     /// Records a runbook step (the DR controller's) taken now.
     pub fn step(
         &mut self,

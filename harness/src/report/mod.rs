@@ -72,6 +72,10 @@ pub struct Report {
     /// The run over time (latency and outcomes per window), for the HTML page.
     #[serde(default)]
     pub series: Series,
+    /// What each fault put at risk when it struck (returns in flight at a disconnect, ...),
+    /// measured from ground truth: a fault with none proved nothing about its recovery path.
+    #[serde(default)]
+    pub hazards: Vec<crate::history::HazardMark>,
 }
 
 /// The files [`Report::write`] wrote.
@@ -109,6 +113,7 @@ impl Report {
             latency: latency::table(latency, budgets),
             faults: Vec::new(),
             series: Series::default(),
+            hazards: Vec::new(),
         }
     }
 

@@ -142,6 +142,29 @@ fn fault_table(out: &mut String, faults: &[super::FaultLatency]) {
     }
 }
 
+/// One line per measured hazard: when, which fault, what it put at risk and how it was counted.
+fn hazard_lines(out: &mut String, hazards: &[crate::history::HazardMark]) {
+    if hazards.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nhazards (what each fault put at risk when it struck):"
+    );
+    for m in hazards {
+        let h = &m.hazard;
+        let _ = writeln!(
+            out,
+            "{:<9} {:<36} {} {}: {}",
+            duration(m.at_ns),
+            format!("{} {}", h.fault, h.target),
+            h.size,
+            h.measure,
+            h.detail
+        );
+    }
+}
+
 pub(crate) fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -184,6 +207,7 @@ pub(crate) fn render(r: &Report) -> String {
     out.push('\n');
     latency_table(&mut out, &r.latency);
     fault_table(&mut out, &r.faults);
+    hazard_lines(&mut out, &r.hazards);
     let _ = writeln!(out, "\nrun directory: {}", r.run.run_dir.display());
     let _ = writeln!(out, "seed:          {}", r.run.seed);
     if let Some(sc) = &r.run.engine_security {

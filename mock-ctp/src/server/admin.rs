@@ -40,6 +40,7 @@ pub fn router(shared: Arc<Shared>, token: String) -> Router {
         .route("/record/trades", get(record_trades))
         .route("/flows/{investor}", get(flow))
         .route("/flows/{investor}/last", get(flow_last))
+        .route("/flows/{investor}/sessions", get(flow_sessions))
         .route("/instruments", get(instruments))
         .route("/instruments/{id}/halt", post(halt))
         .route("/instruments/{id}/resume", post(resume))
@@ -122,6 +123,15 @@ async fn flow_last(
     Json(json!({ "last_seq": last, "pending_fills": pending_fills }))
 }
 
+/// Where each trade session of the investor started and ended its private flow (returns
+/// replayed at a start, never written at an end).
+async fn flow_sessions(
+    State(st): State<AdminState>,
+    Path(investor): Path<String>,
+) -> impl IntoResponse {
+    Json(st.shared.flow_log.marks(Some(&investor)))
+}
+
 async fn instruments(State(st): State<AdminState>) -> impl IntoResponse {
     let all = st.shared.exchange().instrument_states();
     let v: Vec<_> = all
@@ -181,6 +191,9 @@ struct DisconnectBody {
     reason: i32,
 }
 
+/// How long a disconnect waits for its trade sessions to end and note their flow's position.
+const CUT_WAIT: Duration = Duration::from_secs(2);
+
 fn default_reason() -> i32 {
     reason::READ_FAILED
 }
@@ -189,16 +202,25 @@ async fn disconnect(
     State(st): State<AdminState>,
     Json(b): Json<DisconnectBody>,
 ) -> impl IntoResponse {
+    let position = st.shared.flow_log.position();
+    let trade = st.shared.trade_sessions(b.session_id);
     let n = st
         .shared
         .control(b.session_id, Control::Disconnect(b.reason));
-    match b.session_id {
-        Some(id) if n == 0 => (
+    if let (Some(id), 0) = (b.session_id, n) {
+        return (
             StatusCode::NOT_FOUND,
             Json(json!({"error": format!("no session with SessionID {id} is connected")})),
-        ),
-        _ => (StatusCode::OK, Json(json!({"disconnected": n}))),
+        );
     }
+    // Each trade session notes where its flow stopped as it ends: the returns sequenced and
+    // never written to it are the disconnect's hazard.
+    let cut = st
+        .shared
+        .flow_log
+        .told_ends_after(position, trade, CUT_WAIT)
+        .await;
+    (StatusCode::OK, Json(json!({"disconnected": n, "cut": cut})))
 }
 
 #[derive(Deserialize)]

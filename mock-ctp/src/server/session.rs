@@ -18,6 +18,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::conn::{self, Conn, End, WriteError};
+use super::flow_log::FlowMark;
 use super::shared::{Control, Shared};
 use crate::exchange::flow_control::FlowControl;
 use crate::exchange::private_flow::first_seq;
@@ -71,6 +72,7 @@ pub async fn run(shared: Arc<Shared>, stream: TcpStream) {
         last_query: None,
     };
     let end = s.serve(&mut conn, &mut ctl).await;
+    s.mark_end(&end);
     conn::finish(&shared, conn_id, "trade", conn, end).await;
     shared.exchange().logout(&mut s.ctx);
     shared.unregister(conn_id);
@@ -215,8 +217,41 @@ impl Session {
         let mut ex = self.shared.exchange();
         let last = ex.flows().last_seq(&self.ctx.user_id);
         let sub = &self.subscription;
-        self.cursor = Some(first_seq(sub.resume_type, sub.seq_no, last));
+        let from_seq = first_seq(sub.resume_type, sub.seq_no, last);
+        self.cursor = Some(from_seq);
         self.flow_rx = Some(ex.flows_mut().subscribe(&self.ctx.user_id));
+        self.shared.flow_log.push(FlowMark::Started {
+            at_us: crate::clock::now_us(),
+            session_id: self.ctx.session_id,
+            user_id: self.ctx.user_id.clone(),
+            resume_type: format!("{:?}", sub.resume_type).to_lowercase(),
+            from_seq,
+            flow_last: last,
+        });
+    }
+
+    /// Notes where the session's flow stopped, if it had one.
+    fn mark_end(&self, end: &End) {
+        let Some(next_seq) = self.cursor else {
+            return;
+        };
+        let flow_last = self.shared.exchange().flows().last_seq(&self.ctx.user_id);
+        let (end, told) = match end {
+            End::Closed => ("closed".to_owned(), false),
+            End::Told(r) => (format!("told {r:#06x}"), true),
+            End::Dropped(r) => (format!("dropped {r:#06x}"), false),
+            End::Unreadable(_) => ("unreadable".to_owned(), false),
+            End::Stalled => ("stalled".to_owned(), false),
+        };
+        self.shared.flow_log.push(FlowMark::Ended {
+            at_us: crate::clock::now_us(),
+            session_id: self.ctx.session_id,
+            user_id: self.ctx.user_id.clone(),
+            end,
+            told,
+            next_seq,
+            flow_last,
+        });
     }
 
     async fn throttle(&mut self) {

@@ -157,6 +157,8 @@ pub struct Shared {
     pub front: FrontConfig,
     /// Wakes the matching driver when an order may have a fill scheduled.
     pub matching_wake: Notify,
+    /// Where each trade session's private flow started and ended.
+    pub flow_log: super::flow_log::FlowLog,
     sessions: Mutex<HashMap<u64, SessionEntry>>,
     next_conn: AtomicU64,
 }
@@ -174,6 +176,7 @@ impl Shared {
             faults,
             front,
             matching_wake: Notify::new(),
+            flow_log: Default::default(),
             sessions: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
         }
@@ -229,6 +232,15 @@ impl Shared {
         let mut v: Vec<SessionInfo> = self.sessions().values().map(|e| e.info.clone()).collect();
         v.sort_by_key(|i| i.conn_id);
         v
+    }
+
+    /// How many logged-in trade sessions [`Self::control`] with `session_id` would reach.
+    pub fn trade_sessions(&self, session_id: Option<i32>) -> usize {
+        self.sessions()
+            .values()
+            .filter(|e| e.info.front == "trade" && e.info.logged_in)
+            .filter(|e| session_id.is_none_or(|id| e.info.session_id == id))
+            .count()
     }
 
     /// Sends a command to every connection whose SessionID matches (all when `None`);

@@ -47,6 +47,44 @@ async fn check_is(w: &mut TradingWorld, check: CheckName, outcome: OutcomeParam)
     Ok(())
 }
 
+/// The scenario's hazard happened: every front disconnect cut a session with private-flow
+/// returns sequenced and not yet written to it (the front's own count), so the RESUME path was
+/// exercised. Judged with the other checks (report, JUnit); a disconnect that cut nothing in
+/// flight makes the run unknown. State it before any step that judges the run.
+#[then("returns were in flight at each disconnect")]
+async fn returns_in_flight(w: &mut TradingWorld) -> Result<()> {
+    hazard_happened(w, "front_disconnect").await
+}
+
+/// Every engine kill left returns the exchange had sequenced and the engine had not made
+/// durable (the exchange's flow against the engine's persisted position, read once the engine
+/// was dead): its restart had something to resume.
+#[then("returns were in flight at each engine kill")]
+async fn returns_unapplied_at_kill(w: &mut TradingWorld) -> Result<()> {
+    hazard_happened(w, "kill").await
+}
+
+async fn hazard_happened(w: &mut TradingWorld, kind: &str) -> Result<()> {
+    if w.judged.is_some() {
+        bail!("the hazard must be stated before the first step that judges the run");
+    }
+    w.hazards.push(kind.to_owned());
+    let j = w.judged().await?;
+    let v = j
+        .verdict
+        .find(harness::check::HazardsHappened::NAME)
+        .ok_or_else(|| anyhow!("the hazard check did not judge this run"))?;
+    if v.outcome != Outcome::Valid {
+        bail!(
+            "the scenario's hazard did not happen (run dir {}):\n{}",
+            j.dir.display(),
+            v.explain()
+        );
+    }
+    println!("{}", v.explain().trim_end());
+    Ok(())
+}
+
 #[then(expr = "the check {check} names the evidence")]
 async fn names_evidence(w: &mut TradingWorld, check: CheckName) -> Result<()> {
     let j = w.judged().await?;

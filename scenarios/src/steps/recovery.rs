@@ -496,6 +496,7 @@ mod tests {
                 ev(4000, FaultAction::Heal),
             ]),
             steps: Vec::new(),
+            hazards: Vec::new(),
         }
     }
 

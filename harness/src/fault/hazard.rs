@@ -1,0 +1,165 @@
+//! The size of a fault's hazard, measured from ground truth as the fault strikes: what the
+//! recovery path the scenario is about has to recover. Never from the engine's word: the mock
+//! CTP front's own count of what it cut, the engine's database read directly once the engine
+//! is dead.
+//!
+//! A measure that cannot be taken is logged and left out: the hazard is then "not measured",
+//! which a scenario that needs it judges unknown. Measuring never fails the fault itself.
+//!
+//! Known gaps: PostgreSQL and Kafka faults have no measure yet (commits or events in flight).
+
+use serde_json::Value;
+
+use super::context::Context;
+use super::spec::Fault;
+use crate::history::Hazard;
+
+/// What a front disconnect puts at risk: private-flow returns sequenced by the exchange and
+/// not yet written to the session it cut.
+pub const RETURNS_UNDELIVERED: &str = "returns_undelivered";
+
+/// What an engine kill puts at risk: returns the exchange sequenced that the engine had not
+/// made durable (its persisted private-flow position is behind the exchange's flow).
+pub const RETURNS_UNAPPLIED: &str = "returns_unapplied";
+
+/// The hazard of a front disconnect, from the front's answer: for each trade session cut, the
+/// returns its investor's private flow had sequenced and the session had not been written
+/// (PROTOCOL.md, `cut`): what the client must get back by RESUME. `None` when the front closed
+/// no trade session.
+pub(crate) fn cut_returns(fault: &Fault, answer: &Value) -> Option<Hazard> {
+    let cut = answer["cut"].as_array().filter(|c| !c.is_empty())?;
+    let mut size = 0;
+    let parts: Vec<String> = cut
+        .iter()
+        .map(|m| {
+            let next = m["next_seq"].as_u64().unwrap_or(0);
+            let last = m["flow_last"].as_u64().unwrap_or(0);
+            let n = (last + 1).saturating_sub(next);
+            size += n;
+            format!(
+                "session {} of {}: {n} returns undelivered (seq {next}..={last})",
+                m["session_id"],
+                m["user_id"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    Some(Hazard {
+        fault: fault.kind().to_owned(),
+        target: fault.target(),
+        measure: RETURNS_UNDELIVERED.to_owned(),
+        size,
+        detail: parts.join("; "),
+    })
+}
+
+/// The hazard of a dead engine (killed or stopped), read once it is down: per investor, the
+/// returns the exchange sequenced past the engine's persisted private-flow position (what the
+/// RESUME after its restart must bring back), with the orders committed without an exchange
+/// answer and the outbox rows not relayed as detail.
+pub(crate) async fn engine_down(ctx: &Context, fault: &Fault) -> Option<Hazard> {
+    match measure_engine_down(ctx, fault).await {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::warn!(%fault, error = %e, "the engine kill's hazard was not measured");
+            None
+        }
+    }
+}
+
+async fn measure_engine_down(ctx: &Context, fault: &Fault) -> anyhow::Result<Hazard> {
+    let pg = &ctx.endpoints.postgres;
+    let (client, connection) =
+        tokio_postgres::connect(&pg.connection_string(false), tokio_postgres::NoTls).await?;
+    let conn = tokio::spawn(connection);
+    let flows = client
+        .query("SELECT user_id, last_seq FROM ctp_private_flow", &[])
+        .await?;
+    let unanswered: i64 = client
+        .query_one("SELECT count(*) FROM orders WHERE status = 'new'", &[])
+        .await?
+        .get(0);
+    let unsent: i64 = client
+        .query_one("SELECT count(*) FROM outbox WHERE sent_at IS NULL", &[])
+        .await?
+        .get(0);
+    drop(client);
+    conn.abort();
+    let mock = &ctx.endpoints.mock_ctp;
+    let mut size = 0;
+    let mut parts = Vec::new();
+    for row in flows {
+        let (user, applied): (String, i64) = (row.get(0), row.get(1));
+        let answer: Value = ctx
+            .http
+            .get(format!("{}/flows/{user}/last", mock.admin))
+            .bearer_auth(&mock.admin_token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let last = answer["last_seq"].as_u64().unwrap_or(0);
+        let n = last.saturating_sub(applied.max(0) as u64);
+        size += n;
+        parts.push(format!(
+            "flow of {user}: {n} returns unapplied (exchange at {last}, engine at {applied})"
+        ));
+    }
+    parts.push(format!(
+        "{unanswered} orders committed without an exchange answer"
+    ));
+    parts.push(format!("{unsent} outbox rows not relayed"));
+    Ok(Hazard {
+        fault: fault.kind().to_owned(),
+        target: fault.target(),
+        measure: RETURNS_UNAPPLIED.to_owned(),
+        size,
+        detail: parts.join("; "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_disconnect_sums_what_each_cut_session_missed() {
+        let fault = Fault::FrontDisconnect {
+            reason: 0x1001,
+            session_id: None,
+        };
+        let answer = json!({"disconnected": 3, "cut": [
+            {"event": "ended", "session_id": 7, "user_id": "000003", "next_seq": 41, "flow_last": 52},
+            {"event": "ended", "session_id": 8, "user_id": "000004", "next_seq": 10, "flow_last": 9},
+        ]});
+        let h = cut_returns(&fault, &answer).unwrap();
+        assert_eq!(h.size, 12);
+        assert_eq!(h.measure, RETURNS_UNDELIVERED);
+        assert!(
+            h.detail
+                .contains("session 7 of 000003: 12 returns undelivered (seq 41..=52)"),
+            "{}",
+            h.detail
+        );
+        assert!(
+            h.detail.contains("session 8 of 000004: 0 returns"),
+            "{}",
+            h.detail
+        );
+    }
+
+    #[test]
+    fn a_disconnect_that_cut_no_trade_session_has_no_hazard() {
+        let fault = Fault::FrontDisconnect {
+            reason: 0x1001,
+            session_id: None,
+        };
+        assert_eq!(
+            cut_returns(&fault, &json!({"disconnected": 1, "cut": []})),
+            None
+        );
+        assert_eq!(cut_returns(&fault, &json!({"disconnected": 1})), None);
+    }
+}
