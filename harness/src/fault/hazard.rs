@@ -118,6 +118,64 @@ async fn measure_engine_down(ctx: &Context, fault: &Fault) -> anyhow::Result<Haz
     })
 }
 
+/// What a PostgreSQL crash puts at risk: the engine's transactions open in the database at
+/// that instant (a statement running or a transaction between its statements), whose commits
+/// are in flight: each must end committed and answered, or rolled back and never acknowledged.
+pub const TRANSACTIONS_OPEN: &str = "engine_transactions_open";
+
+/// Reads, directly (not through the fault proxy), the engine's transactions open in PostgreSQL
+/// now: taken just before the database is killed, the commits the crash catches in flight.
+pub(crate) async fn postgres_open_transactions(ctx: &Context, fault: &Fault) -> Option<Hazard> {
+    let read = async {
+        let pg = &ctx.endpoints.postgres;
+        let (client, connection) =
+            tokio_postgres::connect(&pg.connection_string(false), tokio_postgres::NoTls).await?;
+        let conn = tokio::spawn(connection);
+        let rows = client
+            .query(
+                "SELECT state, left(query, 40) FROM pg_stat_activity \
+                 WHERE application_name = 'engine' AND xact_start IS NOT NULL",
+                &[],
+            )
+            .await;
+        conn.abort();
+        anyhow::Ok(rows?)
+    };
+    match read.await {
+        Ok(rows) => {
+            let parts: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    let (state, query): (Option<String>, Option<String>) = (r.get(0), r.get(1));
+                    format!(
+                        "{} ({})",
+                        state.unwrap_or_default(),
+                        query
+                            .unwrap_or_default()
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                })
+                .collect();
+            Some(Hazard {
+                fault: fault.kind().to_owned(),
+                target: fault.target(),
+                measure: TRANSACTIONS_OPEN.to_owned(),
+                size: rows.len() as u64,
+                detail: match parts.is_empty() {
+                    true => "no engine transaction was open".to_owned(),
+                    false => parts.join("; "),
+                },
+            })
+        }
+        Err(e) => {
+            tracing::warn!(%fault, error = %e, "the PostgreSQL crash's hazard was not measured");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -95,6 +95,13 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
         aliases: before.aliases.clone(),
         links,
     };
+    // The commits a database crash catches in flight, read the moment before it.
+    let before_kill = match (fault, service.as_str()) {
+        (Fault::Kill { .. }, "postgres") => {
+            super::hazard::postgres_open_transactions(ctx, fault).await
+        }
+        _ => None,
+    };
     match fault {
         Fault::Kill { .. } => containers::kill(&docker, &container, "SIGKILL").await?,
         Fault::Stop { timeout_s, .. } | Fault::Restart { timeout_s, .. } => {
@@ -134,6 +141,7 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
             .await
             .into_iter()
             .collect(),
+        (Ok(()), _) => before_kill.into_iter().collect(),
         _ => Vec::new(),
     };
     Ok(Applied {
