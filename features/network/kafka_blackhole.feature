@@ -18,7 +18,8 @@ Feature: Kafka's answers lost for a second
       duration_ms = 1000
       fault = { kind = "timeout", link = "kafka", stream = "downstream", timeout_ms = 0 }
       """
-    Then trading continued during the faults
+    Then events were waiting in the outbox when each timeout fault on the kafka link was healed
+    And trading continued during the faults
     And the check kafka_has_every_event is valid
     And the platform settled within 20 s of the flow's end
     And every check is valid

@@ -19,7 +19,8 @@ Feature: Kafka unreachable for 10 seconds
       duration_ms = 10000
       fault = { kind = "down", link = "kafka" }
       """
-    Then trading continued during the faults
+    Then events were waiting in the outbox when each down fault on the kafka link was healed
+    And trading continued during the faults
     And every ordinary order was acknowledged
     And the check kafka_has_every_event is valid
     And every check is valid

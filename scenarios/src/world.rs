@@ -38,7 +38,7 @@ pub struct TradingWorld {
     pub budgets_set: bool,
     /// The fault kinds whose hazard the scenario needs to have happened (judged by
     /// [`check::HazardsHappened`] with the other checks).
-    pub hazards: Vec<String>,
+    pub hazards: Vec<(String, Option<String>)>,
     /// Replies of single operations, by the scenario's label, in order.
     pub replies: BTreeMap<String, Vec<Reply>>,
     /// Labelled orders as first submitted.
@@ -187,7 +187,14 @@ impl TradingWorld {
                 check::safety("all")
             };
             if !self.hazards.is_empty() {
-                checks = checks.with(check::HazardsHappened::at(self.hazards.clone()));
+                let need = self.hazards.iter().fold(
+                    check::HazardsHappened::default(),
+                    |c, (kind, target)| match target {
+                        Some(t) => c.and_on(kind, t),
+                        None => c.and_on(kind, ""),
+                    },
+                );
+                checks = checks.with(need);
             }
             let judged = run.finish(&checks, &latency).await?;
             println!("{}", judged.report.summary());

@@ -11,10 +11,10 @@ use crate::history::{FaultWindow, HazardMark};
 
 pub const NAME: &str = "hazards_happened";
 
-/// Requires a hazard above zero at every fault of the given kinds.
+/// Requires a hazard above zero at every fault of the given kinds (on the given targets).
 #[derive(Debug, Clone, Default)]
 pub struct HazardsHappened {
-    kinds: Vec<String>,
+    needs: Vec<(String, Option<String>)>,
 }
 
 impl HazardsHappened {
@@ -24,8 +24,14 @@ impl HazardsHappened {
     /// At every fault of each of `kinds` (e.g. `front_disconnect`).
     pub fn at(kinds: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self {
-            kinds: kinds.into_iter().map(Into::into).collect(),
+            needs: kinds.into_iter().map(|k| (k.into(), None)).collect(),
         }
+    }
+
+    /// Also at every fault of `kind` whose target names `target` (e.g. `down` on `kafka`).
+    pub fn and_on(mut self, kind: &str, target: &str) -> Self {
+        self.needs.push((kind.to_owned(), Some(target.to_owned())));
+        self
     }
 }
 
@@ -57,15 +63,17 @@ impl Check for HazardsHappened {
         let mut judged = Vec::new();
         let mut vacuous = Vec::new();
         let mut counts = std::collections::BTreeMap::new();
-        for kind in &self.kinds {
+        for (kind, on) in &self.needs {
             let windows: Vec<&FaultWindow> = h
                 .timeline
                 .windows()
                 .iter()
                 .filter(|w| &w.fault == kind)
+                .filter(|w| on.as_ref().is_none_or(|t| w.target.contains(t.as_str())))
                 .collect();
             if windows.is_empty() {
-                vacuous.push(format!("the run had no {kind} fault"));
+                let on = on.as_ref().map(|t| format!(" on {t}")).unwrap_or_default();
+                vacuous.push(format!("the run had no {kind} fault{on}"));
                 continue;
             }
             let (mut real, mut total) = (0u64, 0u64);
@@ -174,6 +182,28 @@ mod tests {
         );
         assert_eq!(v.outcome, outcome, "{}", v.explain());
         assert!(v.detail.contains(reason), "{}", v.detail);
+    }
+
+    #[test]
+    fn a_need_on_a_target_judges_only_the_faults_on_it() {
+        let h = run(&[0], &[0]);
+        let v = judge(
+            &HazardsHappened::default().and_on("front_disconnect", "kafka"),
+            &h,
+            &Observations::default(),
+        );
+        assert_eq!(v.outcome, Outcome::Unknown);
+        assert!(
+            v.detail.contains("no front_disconnect fault on kafka"),
+            "{}",
+            v.detail
+        );
+        let v = judge(
+            &HazardsHappened::default().and_on("front_disconnect", "mock"),
+            &run(&[2], &[1]),
+            &Observations::default(),
+        );
+        assert_eq!(v.outcome, Outcome::Valid, "{}", v.explain());
     }
 
     #[test]

@@ -203,6 +203,14 @@ impl<'p> Nemesis<'p> {
 
     async fn heal_at(&mut self, at: usize) -> Result<()> {
         let fault = self.active[at].fault.clone();
+        // What a Kafka fault left waiting is known at its heal, not at its inject.
+        if super::hazard::hits_kafka(&fault) {
+            if let Some(h) = super::hazard::outbox_backlog(&self.ctx, &fault).await {
+                if let Some(log) = &mut self.log {
+                    log.hazard(&h).map_err(FaultError::History)?;
+                }
+            }
+        }
         match self.active[at].undo.heal(&self.ctx).await {
             Ok(()) => {
                 self.active.remove(at);

@@ -53,7 +53,7 @@ async fn check_is(w: &mut TradingWorld, check: CheckName, outcome: OutcomeParam)
 /// flight makes the run unknown. State it before any step that judges the run.
 #[then("returns were in flight at each disconnect")]
 async fn returns_in_flight(w: &mut TradingWorld) -> Result<()> {
-    hazard_happened(w, "front_disconnect").await
+    hazard_happened(w, "front_disconnect", None).await
 }
 
 /// Every engine kill left returns the exchange had sequenced and the engine had not made
@@ -61,14 +61,23 @@ async fn returns_in_flight(w: &mut TradingWorld) -> Result<()> {
 /// was dead): its restart had something to resume.
 #[then("returns were in flight at each engine kill")]
 async fn returns_unapplied_at_kill(w: &mut TradingWorld) -> Result<()> {
-    hazard_happened(w, "kill").await
+    hazard_happened(w, "kill", Some("engine")).await
 }
 
-async fn hazard_happened(w: &mut TradingWorld, kind: &str) -> Result<()> {
+/// Every Kafka link fault (down, black hole) left events waiting in the outbox when it was
+/// healed (the engine's outbox read directly): the relay had a backlog to deliver.
+#[then(
+    expr = "events were waiting in the outbox when each {word} fault on the kafka link was healed"
+)]
+async fn outbox_backlog_at_heal(w: &mut TradingWorld, kind: String) -> Result<()> {
+    hazard_happened(w, &kind, Some("engine->kafka")).await
+}
+
+async fn hazard_happened(w: &mut TradingWorld, kind: &str, target: Option<&str>) -> Result<()> {
     if w.judged.is_some() {
         bail!("the hazard must be stated before the first step that judges the run");
     }
-    w.hazards.push(kind.to_owned());
+    w.hazards.push((kind.to_owned(), target.map(str::to_owned)));
     let j = w.judged().await?;
     let v = j
         .verdict
