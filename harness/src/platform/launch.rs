@@ -78,9 +78,18 @@ impl Launch<'_> {
         // testcontainers has no cpuset or security setters and publishes ports on every
         // interface of the host; its host config modifier (one per container) reaches all.
         let confined = services::confined(service, &self.images[&service]);
+        let publishes = !publish.is_empty();
         request = request.with_host_config_modifier(move |host| {
             if let Some(cpus) = &cpuset {
                 host.cpuset_cpus = Some(cpus.clone());
+            }
+            // Without ports to publish, testcontainers asks Docker to publish every exposed port
+            // on a random host port, and Docker's pick can collide with a port the host is
+            // using for an outgoing connection ("bind: address already in use", a container
+            // that fails to start once in many runs). The harness reaches every container by
+            // its address on the platform network, so nothing is published unless asked.
+            if !publishes {
+                host.publish_all_ports = Some(false);
             }
             services::publish_on_loopback(host);
             if confined {

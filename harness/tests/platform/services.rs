@@ -10,22 +10,27 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
 
 /// A base port whose next three are free too (released again: the platform binds them).
+///
+/// Taken below Linux's ephemeral range (32768 and up): a free port in that range can be handed
+/// to any outgoing connection of the host (another test's, Docker's own) between this check
+/// and Docker's bind, which then fails with "address already in use" (a CI run failed so).
+/// Below it, only a program that binds a port by number can take it.
 fn four_free_ports() -> u16 {
-    for _ in 0..50 {
-        let base = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    let spread = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+    let first = 20_000 + 4 * (spread % 3_000) as u16;
+    for k in 0..3_000u16 {
+        let base = 20_000 + (first - 20_000 + 4 * k) % 12_000;
         let all: Vec<_> = (0..4)
-            .filter_map(|i| base.checked_add(i))
-            .filter_map(|p| std::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, p)).ok())
+            .filter_map(|i| std::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, base + i)).ok())
             .collect();
         if all.len() == 4 {
             return base;
         }
     }
-    panic!("no four free ports in a row");
+    panic!("no four free ports in a row below 32000");
 }
 
 /// This machine's address on its network (no packet is sent), if it has one.
