@@ -1,11 +1,11 @@
 //! Writes a set of changes made by exchange returns (or by reconciliation) in one
-//! transaction, one prepared statement after the flow lock, in two round trips: order rows,
-//! new trades, positions, account deltas, outbox rows and the private-flow position. Order and position rows are written as absolute values from the
-//! book; account margins as deltas, because the committer changes frozen margin
-//! concurrently. The transaction first locks the private-flow position and does nothing when
-//! it already reached this batch, so a retry after an unknown outcome (the commit's answer
-//! lost: the chaos property found account margins counted twice after a reset PostgreSQL
-//! link) never applies the deltas twice.
+//! transaction, one prepared statement after the flow lock, in one round trip: order rows,
+//! new trades, positions, account deltas, outbox rows and the private-flow position. Order and
+//! position rows are written as absolute values from the book; account margins as deltas,
+//! because the committer changes frozen margin concurrently. The transaction first locks the
+//! private-flow position and writes nothing when it already reached this batch, so a retry
+//! after an unknown outcome (the commit's answer lost: the chaos property found account
+//! margins counted twice after a reset PostgreSQL link) never applies the deltas twice.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -133,36 +133,29 @@ pub async fn write(pg: &mut Pg, engine: &Engine, ch: &Changes) -> Result<(), Eng
     let (_, statement) = pg.prepared(APPLY_RETURNS).await?;
     let (_, lock) = pg.prepared(LOCK_FLOW).await?;
     let client = &*pg.get().await?;
-    // Two round trips, each of two pipelined requests (tokio-postgres sends a request when its
-    // future is first polled, and `join!` polls in order): BEGIN with the lock, then the
-    // statement with COMMIT. Four in sequence cost a trade return 10 ms at its median under
-    // 1,000 orders/s on two cores.
-    if has_flow {
-        let who: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [broker, user];
-        let (begun, locked) =
-            tokio::join!(client.batch_execute("BEGIN"), client.query_opt(&lock, &who));
-        begun?;
-        if let Some(row) = locked? {
-            let (persisted_day, persisted_seq): (String, i64) = (row.get(0), row.get(1));
-            if persisted_day == day && persisted_seq >= seq {
-                // An earlier attempt of this batch committed although its answer was lost:
-                // its deltas are in, and applying them again would count them twice.
-                tracing::info!(seq, "return batch already committed by an earlier attempt");
-                client.batch_execute("ROLLBACK").await?;
-                return Ok(());
-            }
-        }
-    } else {
-        client.batch_execute("BEGIN").await?;
-    }
-    // A failed statement leaves the transaction aborted, and COMMIT then ends it as a
-    // ROLLBACK without an error: the statement's own result is what tells.
-    let (applied, committed) = tokio::join!(
+    // One round trip: BEGIN, the flow lock, the statement and COMMIT are pipelined
+    // (tokio-postgres sends a request when its future is first polled, and `join!` polls in
+    // order). The statement's snapshot is taken after the lock was granted, so its guard sees
+    // whatever an earlier attempt committed. Two round trips cost a return batch one more
+    // pass through the fault proxy and the engine's and PostgreSQL's schedulers.
+    // A failed request leaves the transaction aborted, and COMMIT then ends it as a ROLLBACK
+    // without an error: each request's own result is what tells.
+    let who: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [broker, user];
+    let (begun, locked, applied, committed) = tokio::join!(
+        client.batch_execute("BEGIN"),
+        client.query_opt(&lock, &who),
         client.execute(&statement, &params),
         client.batch_execute("COMMIT")
     );
-    applied?;
+    begun?;
+    locked?;
+    let applied = applied?;
     committed?;
+    if has_flow && applied == 0 {
+        // An earlier attempt of this batch committed although its answer was lost: its deltas
+        // are in, and the guard kept this one from counting them twice.
+        tracing::info!(seq, "return batch already committed by an earlier attempt");
+    }
     Ok(())
 }
 
@@ -174,11 +167,14 @@ const LOCK_FLOW: &str = "SELECT trading_day, last_seq FROM ctp_private_flow \
      WHERE broker_id = $1 AND user_id = $2 FOR UPDATE";
 
 /// Every change of a batch of returns in one statement (after [`LOCK_FLOW`] in the same
-/// transaction): one round trip for six changes, and the account and order rows are locked
-/// only from the statement to the commit, which the order committer's updates of the same
-/// accounts wait for.
-/// Each CTE touches other rows (the keys of each array are distinct), as one statement must.
-const APPLY_RETURNS: &str = "WITH o AS ( \
+/// transaction): six changes at once, and the account and order rows are locked only from the
+/// statement to the commit, which the order committer's updates of the same accounts wait
+/// for. Each CTE touches other rows (the keys of each array are distinct), as one statement
+/// must. `done` is the guard: when the persisted flow position already reached this batch's
+/// (an earlier attempt committed), nothing is written and the statement reports 0 rows.
+const APPLY_RETURNS: &str = "WITH done AS (SELECT 1 FROM ctp_private_flow \
+     WHERE $42 AND broker_id = $38 AND user_id = $39 AND trading_day = $40 AND last_seq >= $41), \
+     o AS ( \
      UPDATE orders o SET status = t.status, volume_traded = t.traded, order_sys_id = t.sys, \
      error_id = t.eid, error_msg = t.emsg, frozen_margin = t.frozen, order_event_seq = t.oseq, \
      trade_event_seq = t.tseq, updated_at = to_timestamp(t.ts / 1e6), front_id = t.fid, \
@@ -186,17 +182,17 @@ const APPLY_RETURNS: &str = "WITH o AS ( \
      FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::int4[], $6::text[], \
      $7::float8[], $8::int4[], $9::int4[], $10::int8[], $11::int4[], $12::int4[], $13::text[]) \
      AS t(id, status, traded, sys, eid, emsg, frozen, oseq, tseq, ts, fid, sid, oref) \
-     WHERE o.order_id = t.id), \
+     WHERE o.order_id = t.id AND NOT EXISTS (SELECT 1 FROM done)), \
      tr AS (INSERT INTO trades (exchange_id, trade_id, side, order_id, account_id, instrument_id, \
      offset_flag, price, volume, trading_day, seq_no, traded_at) \
      SELECT exch, tid, side, oid, acct, inst, off, price, vol, day, seq, to_timestamp(ts / 1e6) \
      FROM UNNEST($14::text[], $15::text[], $16::text[], $17::int8[], $18::text[], $19::text[], \
      $20::text[], $21::float8[], $22::int4[], $23::text[], $24::int8[], $25::int8[]) \
      AS t(exch, tid, side, oid, acct, inst, off, price, vol, day, seq, ts) \
-     ON CONFLICT DO NOTHING), \
+     WHERE NOT EXISTS (SELECT 1 FROM done) ON CONFLICT DO NOTHING), \
      pos AS (INSERT INTO positions (account_id, instrument_id, posi_direction, today_position, \
      yd_position, margin) SELECT * FROM UNNEST($26::text[], $27::text[], $28::text[], \
-     $29::int4[], $30::int4[], $31::float8[]) \
+     $29::int4[], $30::int4[], $31::float8[]) WHERE NOT EXISTS (SELECT 1 FROM done) \
      ON CONFLICT (account_id, instrument_id, posi_direction) DO UPDATE SET \
      today_position = EXCLUDED.today_position, yd_position = EXCLUDED.yd_position, \
      margin = EXCLUDED.margin, updated_at = now()), \
@@ -204,10 +200,11 @@ const APPLY_RETURNS: &str = "WITH o AS ( \
      frozen_margin = round((a.frozen_margin + t.f)::numeric, 2)::float8, \
      curr_margin = round((a.curr_margin + t.c)::numeric, 2)::float8, updated_at = now() \
      FROM UNNEST($32::text[], $33::float8[], $34::float8[]) AS t(id, f, c) \
-     WHERE a.account_id = t.id), \
+     WHERE a.account_id = t.id AND NOT EXISTS (SELECT 1 FROM done)), \
      ob AS (INSERT INTO outbox (topic, key, payload) \
-     SELECT * FROM UNNEST($35::text[], $36::text[], $37::text[])) \
+     SELECT * FROM UNNEST($35::text[], $36::text[], $37::text[]) \
+     WHERE NOT EXISTS (SELECT 1 FROM done)) \
      INSERT INTO ctp_private_flow (broker_id, user_id, trading_day, last_seq) \
-     SELECT $38, $39, $40, $41 WHERE $42 \
+     SELECT $38, $39, $40, $41 WHERE $42 AND NOT EXISTS (SELECT 1 FROM done) \
      ON CONFLICT (broker_id, user_id) DO UPDATE SET trading_day = EXCLUDED.trading_day, \
      last_seq = EXCLUDED.last_seq, updated_at = now()";
