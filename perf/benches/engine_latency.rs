@@ -5,7 +5,9 @@
 //! round, where an order's time went (admission, queue behind the commit in progress, its
 //! batch's commit, the reply), the PostgreSQL part of a group commit, the tick, the trade
 //! return (received → committed) and its publication (applied → acknowledged by Kafka), the
-//! mean group-commit batch, and the outbox backlog sampled every 500 ms. Each round is
+//! mean group-commit batch, the outbox backlog sampled every 500 ms, and (when it started the
+//! platform itself) each container's CPU time per 1,000 orders, the figure to compare two
+//! engines by on a shared machine, where latency moves with the neighbours. Each round is
 //! printed, then the median of the rounds with their range. Measures and prints; never
 //! asserts.
 //!
@@ -88,8 +90,18 @@ async fn backlog(pg: &tokio_postgres::Client, until: Instant) -> f64 {
 }
 
 /// One open-loop round at `rate` for `seconds`.
-async fn round(t: &Target, tag: &str, rate: u64, seconds: u64) -> Result<Figures> {
+async fn round(
+    t: &Target,
+    platform: Option<&Platform>,
+    tag: &str,
+    rate: u64,
+    seconds: u64,
+) -> Result<Figures> {
     let before = metrics(&t.http).await?;
+    let cpu_before = match platform {
+        Some(p) => Some(p.cpu_used().await?),
+        None => None,
+    };
     let n = rate * seconds;
     let start = Instant::now() + Duration::from_millis(100);
     let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
@@ -157,6 +169,9 @@ async fn round(t: &Target, tag: &str, rate: u64, seconds: u64) -> Result<Figures
     tokio::time::sleep(Duration::from_secs(1)).await;
     let r = metrics(&t.http).await?.since(&before);
     let mut f = Figures::new();
+    if let (Some(p), Some(cpu_before)) = (platform, cpu_before) {
+        cpu_per_thousand(&mut f, &cpu_before, &p.cpu_used().await?, n);
+    }
     f.insert("errors".into(), errors as f64);
     f.insert("ack_p50".into(), h.value_at_quantile(0.5) as f64);
     f.insert("ack_p99".into(), h.value_at_quantile(0.99) as f64);
@@ -181,6 +196,25 @@ async fn round(t: &Target, tag: &str, rate: u64, seconds: u64) -> Result<Figures
         f.insert("outbox_backlog_max".into(), b);
     }
     Ok(f)
+}
+
+/// Each container's CPU time in the round, in ms per 1,000 orders (`cpu_<role>`), and their
+/// sum (`cpu_all`): what an order costs the machine, which the machine's other load moves far
+/// less than it moves latency. The round's last second (returns and relay settling) is in it.
+fn cpu_per_thousand(
+    f: &mut Figures,
+    before: &BTreeMap<String, Duration>,
+    after: &BTreeMap<String, Duration>,
+    orders: u64,
+) {
+    let per_k = |d: Duration| d.as_secs_f64() * 1e3 * 1000.0 / orders.max(1) as f64;
+    let mut all = Duration::ZERO;
+    for (role, a) in after {
+        let used = a.saturating_sub(before.get(role).copied().unwrap_or_default());
+        all += used;
+        f.insert(format!("cpu_{role}"), per_k(used));
+    }
+    f.insert("cpu_all".into(), per_k(all));
 }
 
 fn line(f: &Figures) -> String {
@@ -250,7 +284,8 @@ async fn bench(platform: Option<&Platform>, account: String) -> Result<()> {
         let rate: u64 = rate.trim().parse().context("ENGINE_BENCH_RATES")?;
         let mut all: Vec<Figures> = Vec::new();
         for r in 0..rounds {
-            let f = round(&target, &format!("{run:x}-{rate}-{r}"), rate, seconds).await?;
+            let tag = format!("{run:x}-{rate}-{r}");
+            let f = round(&target, platform, &tag, rate, seconds).await?;
             println!("engine at {rate}/s round {}: {}", r + 1, line(&f));
             all.push(f);
         }

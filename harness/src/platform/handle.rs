@@ -3,6 +3,7 @@
 //! (after a panic, say) on a thread of its own, so it works inside or outside a runtime.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use futures::StreamExt;
 use testcontainers::bollard::query_parameters::StatsOptions;
@@ -155,8 +156,35 @@ impl Platform {
     /// Each container's peak memory in bytes since it started (cgroup v1 `max_usage`; on
     /// cgroup v2, where Docker reports no peak, the current usage).
     pub async fn memory_peak_bytes(&self) -> Result<BTreeMap<String, u64>> {
+        self.each_stats(|stats| {
+            let memory = stats.memory_stats.unwrap_or_default();
+            memory.max_usage.or(memory.usage).unwrap_or(0)
+        })
+        .await
+    }
+
+    /// Each container's CPU time since it started (user and system, all cores): the
+    /// difference of two readings is what the container cost in between, a figure that the
+    /// machine's other load changes far less than latency.
+    pub async fn cpu_used(&self) -> Result<BTreeMap<String, Duration>> {
+        self.each_stats(|stats| {
+            let ns = stats
+                .cpu_stats
+                .and_then(|c| c.cpu_usage)
+                .and_then(|u| u.total_usage)
+                .unwrap_or(0);
+            Duration::from_nanos(ns)
+        })
+        .await
+    }
+
+    /// One reading of each container's stats, by role, through `read`.
+    async fn each_stats<T>(
+        &self,
+        read: impl Fn(testcontainers::bollard::models::ContainerStatsResponse) -> T,
+    ) -> Result<BTreeMap<String, T>> {
         let docker = crate::docker::client().await?;
-        let mut peaks = BTreeMap::new();
+        let mut out = BTreeMap::new();
         for (role, container) in &self.containers {
             let options = StatsOptions {
                 stream: false,
@@ -168,10 +196,9 @@ impl Platform {
                 .await
                 .ok_or_else(|| Error::docker(format!("reading stats of {role}"), "no stats"))?
                 .map_err(|e| Error::docker(format!("reading stats of {role}"), e))?;
-            let memory = stats.memory_stats.unwrap_or_default();
-            peaks.insert(role.clone(), memory.max_usage.or(memory.usage).unwrap_or(0));
+            out.insert(role.clone(), read(stats));
         }
-        Ok(peaks)
+        Ok(out)
     }
 
     /// Removes every container, volume and network of the run.

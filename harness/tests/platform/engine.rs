@@ -7,6 +7,7 @@ use harness::{Platform, Service, Topology};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_engine_runs_pinned_healthy_and_measured() {
+    let began = std::time::Instant::now();
     let spec = EngineSpec {
         cpus: Some("0".into()),
         ..EngineSpec::default()
@@ -77,6 +78,20 @@ async fn the_engine_runs_pinned_healthy_and_measured() {
         .await
         .unwrap();
     assert_eq!(unauthorised.status(), 401, "admin routes need the token");
+    // Every container's CPU time so far: each started, so each spent some, and none more
+    // than the wall time since the test began on every core of the machine.
+    let cpu = platform.cpu_used().await.expect("containers' cpu time");
+    let services = platform.services();
+    assert_eq!(cpu.len(), services.len(), "{cpu:?} for {services:?}");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    for (role, used) in &cpu {
+        assert!(!used.is_zero(), "{role} used no cpu: {cpu:?}");
+        assert!(
+            *used < began.elapsed() * cores,
+            "{role} used {used:?} in {:?}",
+            began.elapsed()
+        );
+    }
     platform.shutdown().await.unwrap();
 }
 
