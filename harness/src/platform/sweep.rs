@@ -3,6 +3,7 @@
 //! the run's labels and each start sweeps the runs whose owner is gone.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use testcontainers::bollard::errors::Error as DockerError;
 use testcontainers::bollard::query_parameters::{
@@ -103,10 +104,42 @@ fn gone(outcome: std::result::Result<(), DockerError>) -> std::result::Result<()
     }
 }
 
-/// Removes every container, network and volume of the given run: containers first (in
-/// parallel), since a network or volume in use cannot be removed.
+/// How many list-and-remove passes [`remove_run`] makes before it gives up, and the pause after
+/// a pass that could not remove everything.
+const REMOVAL_PASSES: usize = 10;
+const REMOVAL_PAUSE: Duration = Duration::from_millis(250);
+
+/// Removes every container, network and volume of the given run, then lists the run again
+/// until nothing of it is left. A container can join a run's network after the list that a
+/// pass removed from (a create that Docker was still serving when its client, a harness
+/// stopped by Ctrl-C, exited; another sweep removing the same container): the network's
+/// removal then fails with "active endpoints", and the next pass removes that container first.
 pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
-    let resources = list(docker, format!("{RUN}={run}")).await?;
+    let mut last_error = None;
+    for pass in 0..REMOVAL_PASSES {
+        let resources = list(docker, format!("{RUN}={run}")).await?;
+        if resources.is_empty() {
+            return Ok(());
+        }
+        if pass > 0 {
+            tracing::debug!(run, pass, left = resources.len(), "removing a run again");
+        }
+        if let Err(e) = remove_pass(docker, resources).await {
+            last_error = Some(e);
+            tokio::time::sleep(REMOVAL_PAUSE).await;
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        Error::docker(
+            format!("removing run {run}"),
+            format!("its resources were still there after {REMOVAL_PASSES} passes"),
+        )
+    }))
+}
+
+/// One pass of [`remove_run`]: containers first (in parallel), since a network or volume in use
+/// cannot be removed.
+async fn remove_pass(docker: &Docker, resources: Vec<Resource>) -> Result<()> {
     let (containers, rest): (Vec<_>, Vec<_>) = resources
         .into_iter()
         .partition(|r| r.kind == Kind::Container);
@@ -119,8 +152,8 @@ pub(crate) async fn remove_run(docker: &Docker, run: &str) -> Result<()> {
         gone(docker.remove_container(&c.id, Some(options)).await)
             .map_err(|e| Error::docker(format!("removing container {}", c.name), e))
     });
-    // Best effort: one resource that cannot go (a network a container joined a moment ago)
-    // must not keep the others; the first error is returned once all were tried.
+    // Best effort: one resource that cannot go must not keep the others; the first error is
+    // returned once all were tried.
     let mut first_error = futures::future::join_all(removals)
         .await
         .into_iter()
@@ -196,11 +229,16 @@ pub async fn sweep_dead_runs() -> Result<Vec<String>> {
         .filter(|(_, owner)| !owner.as_ref().is_some_and(Owner::is_alive))
         .map(|(run, _)| run)
         .collect();
+    // One run that cannot go must not keep the others: the first error is returned once every
+    // dead run was tried.
+    let mut first_error = None;
     for run in &dead {
         tracing::info!(run, "sweeping the leftovers of a run whose process is gone");
-        remove_run(&docker, run).await?;
+        if let Err(e) = remove_run(&docker, run).await {
+            first_error.get_or_insert(e);
+        }
     }
-    Ok(dead.into_iter().collect())
+    first_error.map_or(Ok(dead.into_iter().collect()), Err)
 }
 
 /// The names of a run's containers, networks and volumes that still exist.

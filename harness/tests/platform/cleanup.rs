@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use harness::platform::{resources_of_run, sweep_dead_runs};
+use harness::{Manifest, Service};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_test_that_panics_midway_leaves_nothing_behind() {
@@ -96,4 +97,67 @@ async fn a_terminated_harness_removes_its_run_before_it_exits() {
     );
     let left = resources_of_run(&run).await.unwrap();
     assert!(left.is_empty(), "SIGTERM left {left:?} (no sweep ran)");
+}
+
+/// Runs the docker CLI; returns its trimmed stdout.
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Removes a container that carries no run label (so no sweep would) when the test ends.
+struct Holder(String);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+/// A network of a dead run that a container still holds (one whose create Docker served after
+/// the sweep listed the run, or one a second sweep is removing) is removed once it is free:
+/// the sweep lists the run again until nothing of it is left, instead of failing on
+/// "active endpoints" (a CI run failed so when two sweeps met on one run).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sweep_removes_a_held_network_once_it_is_free() {
+    let image = Manifest::load(&harness::workspace_root()).unwrap().images[&Service::Redis].clone();
+    let run = format!("held{}", std::process::id());
+    let network = format!("h-{run}-net");
+    // An owner that cannot be alive: another boot.
+    docker(&[
+        "network",
+        "create",
+        "--label",
+        &format!("harness.run={run}"),
+        "--label",
+        "harness.owner.pid=1",
+        "--label",
+        "harness.owner.start=0",
+        "--label",
+        "harness.owner.boot=another-boot",
+        &network,
+    ]);
+    let holder = Holder(docker(&["run", "-d", "--network", &network, &image]));
+    let sweep = tokio::spawn(sweep_dead_runs());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        !resources_of_run(&run).await.unwrap().is_empty(),
+        "the held network cannot go while the container is on it"
+    );
+    drop(holder);
+    let swept = sweep
+        .await
+        .unwrap()
+        .expect("the sweep removes the network once it is free");
+    assert!(swept.contains(&run), "{run} was swept: {swept:?}");
+    let left = resources_of_run(&run).await.unwrap();
+    assert!(left.is_empty(), "the sweep left {left:?}");
 }
