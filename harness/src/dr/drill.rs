@@ -22,7 +22,7 @@ pub enum Drill {
     /// Unplanned loss of dc1 (every container killed at once) with orders in flight; the
     /// controller detects, fences, promotes and reroutes by itself.
     DcLoss,
-    /// Unplanned loss of dc1 while the inter-DC line is slowed and throttled: the case where
+    /// Unplanned loss of dc1 while the inter-DC line is slowed (200 ms each way): the case where
     /// asynchronous replication loses acknowledged orders.
     SlowLineLoss,
     /// dc1 cut off from dc2 but alive (the split-brain case), a stale client still sending to
@@ -60,8 +60,8 @@ impl Drill {
                  the controller detects, fences, promotes dc2 and reroutes by itself"
             }
             Drill::SlowLineLoss => {
-                "unplanned loss of dc1 while the inter-DC line is slowed (200 ms each way) and \
-                 throttled (64 KB/s): asynchronous replication loses acknowledged orders here"
+                "unplanned loss of dc1 while the inter-DC line is slowed (200 ms each way): \
+                 asynchronous replication loses the acknowledged orders whose WAL was on the line"
             }
             Drill::Isolation => {
                 "dc1 cut off from dc2 but alive, a stale client still sending to it: the \

@@ -177,6 +177,90 @@ pub(crate) async fn postgres_open_transactions(ctx: &Context, fault: &Fault) -> 
     }
 }
 
+/// What losing the site of the primary database puts at risk: WAL the primary had written and
+/// its standby in the other site had not yet flushed, in bytes. Under asynchronous replication
+/// the orders acknowledged in it are lost with the site; under synchronous replication none of
+/// it was acknowledged yet.
+pub const WAL_NOT_ON_STANDBY: &str = "wal_not_on_standby";
+
+/// Reads, directly on the lost site's PostgreSQL the moment before the loss, how far each
+/// standby's flushed position is behind the primary's WAL. `None` when the site's database is a
+/// standby itself (losing it puts no acknowledged commit at risk) or cannot be read; a primary
+/// with no standby streaming is logged and left unmeasured (the gap has no end to count from).
+pub(crate) async fn wal_not_on_standby(
+    ctx: &Context,
+    fault: &Fault,
+    dc: crate::platform::Dc,
+) -> Option<Hazard> {
+    let site = ctx.sites.get(&dc)?;
+    let read = async {
+        let (client, connection) = tokio_postgres::connect(
+            &site.postgres.connection_string(false),
+            tokio_postgres::NoTls,
+        )
+        .await?;
+        let conn = tokio::spawn(connection);
+        let standby: bool = client
+            .query_one("SELECT pg_is_in_recovery()", &[])
+            .await?
+            .get(0);
+        let rows = match standby {
+            true => None,
+            false => Some(
+                client
+                    .query(
+                        "SELECT application_name, sync_state, \
+                                (pg_current_wal_lsn() - flush_lsn)::int8 \
+                         FROM pg_stat_replication",
+                        &[],
+                    )
+                    .await?,
+            ),
+        };
+        conn.abort();
+        anyhow::Ok(rows)
+    };
+    let rows = match read.await {
+        Ok(Some(rows)) => rows,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::warn!(%fault, error = %e, "the datacenter loss's hazard was not measured");
+            return None;
+        }
+    };
+    let standbys: Vec<(String, String, i64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.get(0), r.get(1), r.get::<_, Option<i64>>(2)?)))
+        .map(
+            |(name, state, gap): (Option<String>, Option<String>, i64)| {
+                (name.unwrap_or_default(), state.unwrap_or_default(), gap)
+            },
+        )
+        .collect();
+    if standbys.is_empty() {
+        tracing::warn!(%fault, "no standby streams from the lost primary: its hazard was not measured");
+        return None;
+    }
+    let size = standbys
+        .iter()
+        .map(|(_, _, gap)| gap.max(&0))
+        .min()
+        .copied();
+    Some(Hazard {
+        fault: fault.kind().to_owned(),
+        target: fault.target(),
+        measure: WAL_NOT_ON_STANDBY.to_owned(),
+        size: size.unwrap_or(0) as u64,
+        detail: standbys
+            .iter()
+            .map(|(name, state, gap)| {
+                format!("standby {name} ({state}): {gap} bytes of WAL written on {dc} not flushed there")
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    })
+}
+
 /// What a Kafka fault puts at risk: events committed in the outbox and not yet acknowledged
 /// by Kafka, which the relay must deliver once the broker is back.
 pub const OUTBOX_BACKLOG: &str = "outbox_backlog";

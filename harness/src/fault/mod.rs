@@ -32,6 +32,9 @@ mod toxiproxy;
 mod undo;
 
 pub use error::{chain, Cause, FaultError, Result};
+pub use hazard::{
+    OUTBOX_BACKLOG, RETURNS_UNAPPLIED, RETURNS_UNDELIVERED, TRANSACTIONS_OPEN, WAL_NOT_ON_STANDBY,
+};
 pub use nemesis::{FaultLog, Injected, Nemesis};
 pub use schedule::{Schedule, Step};
 pub use spec::{Catalogue, Fault, Stream, CTP_REASONS};

@@ -47,6 +47,13 @@ async fn links_snapshot(ctx: &Context, service: &str) -> Result<Vec<super::toxip
 }
 
 pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
+    inject_with(ctx, fault, true).await
+}
+
+/// [`inject`]; `measure_dead` says whether a dead engine's hazard is read from its database
+/// afterwards (not in a datacenter loss, where that database dies with it: the read would wait
+/// on a vanished address, seconds that the RTO would count).
+async fn inject_with(ctx: &Context, fault: &Fault, measure_dead: bool) -> Result<Applied> {
     let docker = ctx.docker().await?;
     let (service, stopping) = match fault {
         Fault::Kill { service } | Fault::Stop { service, .. } | Fault::Restart { service, .. } => {
@@ -137,7 +144,7 @@ pub(crate) async fn inject(ctx: &Context, fault: &Fault) -> Result<Applied> {
     }
     // A dead engine's state is frozen: what it had not made durable is the restart's to recover.
     let hazards = match (&verified, service.as_str()) {
-        (Ok(()), "engine") => super::hazard::engine_down(ctx, fault)
+        (Ok(()), "engine") if measure_dead => super::hazard::engine_down(ctx, fault)
             .await
             .into_iter()
             .collect(),
@@ -205,7 +212,8 @@ pub(crate) async fn heal(ctx: &Context, undo: &Undo) -> Result<()> {
     }
 }
 
-/// Kills every container of `dc` at once; the undo starts them again in dependency order.
+/// Kills every container of `dc` at once and cuts the inter-DC line (when there is one); the undo
+/// restores the line, then starts the containers again in dependency order.
 pub(crate) async fn lose_datacenter(
     ctx: &Context,
     fault: &Fault,
@@ -219,19 +227,38 @@ pub(crate) async fn lose_datacenter(
             format!("the platform has no container in {dc}"),
         ));
     }
+    // What the loss puts at risk, read on the site's primary the moment before it goes.
+    let wal_at_risk = super::hazard::wal_not_on_standby(ctx, fault, dc).await;
     let kills = roles.iter().map(|role| {
         let kill = Fault::Kill {
             service: role.clone(),
         };
-        async move { inject(ctx, &kill).await }
+        async move { inject_with(ctx, &kill, false).await }
     });
+    // The line's end in the lost site goes with it: every link of the line has one end in each
+    // datacenter, and what the line held and had not delivered (data its latency delays or its
+    // bandwidth queues) is lost, not delivered after the site died. Whether a killed socket
+    // closes with FIN (the proxy delivers what it holds) or RST (it drops it) is otherwise a
+    // race. The line comes back before the site's containers start again (undos heal in
+    // reverse), since a returning engine reads the other site's fence across it.
+    let line = ctx.line_links().into_iter().map(|(link, _)| {
+        let down = Fault::Down { link };
+        async move { super::network::inject(ctx, &down, "").await }
+    });
+    let (killed, cut) = futures::future::join(
+        futures::future::join_all(kills),
+        futures::future::join_all(line),
+    )
+    .await;
     let mut undos = Vec::new();
+    let mut hazards: Vec<_> = wal_at_risk.into_iter().collect();
     let mut verified = Ok(());
     let mut first_error = None;
-    for outcome in futures::future::join_all(kills).await {
+    for outcome in killed.into_iter().chain(cut) {
         match outcome {
-            Ok(applied) => {
+            Ok(mut applied) => {
                 undos.push(applied.undo);
+                hazards.append(&mut applied.hazards);
                 if let (Ok(()), Err(e)) = (&verified, applied.verified) {
                     verified = Err(e);
                 }
@@ -252,6 +279,6 @@ pub(crate) async fn lose_datacenter(
     Ok(Applied {
         undo,
         verified,
-        hazards: Vec::new(),
+        hazards,
     })
 }

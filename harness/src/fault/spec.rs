@@ -132,9 +132,10 @@ pub enum Fault {
     /// Disconnects the service's container from the platform network; heal reconnects it
     /// with the same IPv4 address.
     Partition { service: String },
-    /// Every container of datacenter `dc` killed at once (SIGKILL); heal starts them again
-    /// with their volumes (an old primary comes back with its old data), its fault proxy
-    /// first and its engine last, each waited for.
+    /// Every container of datacenter `dc` killed at once (SIGKILL), and the inter-DC line's
+    /// links down with it (what the line held undelivered is lost); heal brings the line back,
+    /// then starts the containers again with their volumes (an old primary comes back with its
+    /// old data), its fault proxy first and its engine last, each waited for.
     DatacenterLoss { dc: crate::platform::Dc },
     /// Datacenter `dc` cut off from the other while it keeps running (the split-brain case):
     /// every link of the inter-DC line down (replication, and each site's reads of the

@@ -91,6 +91,43 @@ async fn nothing_lost(w: &mut TradingWorld) -> Result<()> {
     Ok(())
 }
 
+/// The loss caught WAL on its way to dc2: dc1's primary had written WAL that no standby had
+/// flushed (read on dc1 the moment before the loss). A loss that caught none could lose nothing,
+/// and the RPO meter's verdict on it would prove nothing.
+#[then("WAL was on its way to dc2 when dc1 was lost")]
+async fn wal_in_flight(w: &mut TradingWorld) -> Result<()> {
+    let d = w.drill()?;
+    let history = harness::history::load(&d.run_dir.join(harness::history::HISTORY_FILE))?;
+    let measured: Vec<_> = history
+        .hazards
+        .iter()
+        .filter(|m| {
+            m.hazard.fault == "datacenter_loss"
+                && m.hazard.measure == harness::fault::WAL_NOT_ON_STANDBY
+        })
+        .collect();
+    let Some(mark) = measured.first() else {
+        bail!(
+            "the loss's hazard ({}) was not measured:\n{}",
+            harness::fault::WAL_NOT_ON_STANDBY,
+            explain(d)
+        );
+    };
+    if mark.hazard.size == 0 {
+        bail!(
+            "no WAL was on its way to dc2 when dc1 was lost ({}): the drill proves nothing \
+             about the RPO meter:\n{}",
+            mark.hazard.detail,
+            explain(d)
+        );
+    }
+    println!(
+        "{} bytes of WAL on their way to dc2 at the loss: {}",
+        mark.hazard.size, mark.hazard.detail
+    );
+    Ok(())
+}
+
 #[then("acknowledged orders were lost, each named")]
 async fn lost_named(w: &mut TradingWorld) -> Result<()> {
     let d = w.drill()?;
