@@ -113,12 +113,15 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// Removes a container that carries no run label (so no sweep would) when the test ends.
+/// Removes a container that carries no run label (so no sweep would) when the test ends, with
+/// its anonymous volumes (the image declares one).
 struct Holder(String);
 
 impl Drop for Holder {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v", &self.0])
+            .output();
     }
 }
 
