@@ -18,20 +18,16 @@ struct Row {
     tier2_ms: Option<f64>,
 }
 
-fn row_of(d: &DrillResult) -> anyhow::Result<Row> {
-    let history = harness::history::load(&d.run_dir.join(harness::history::HISTORY_FILE))?;
-    let wal_bytes = history
-        .hazards
-        .iter()
-        .find(|m| m.hazard.fault == "datacenter_loss" && m.hazard.measure == WAL_NOT_ON_STANDBY)
-        .map(|m| m.hazard.size as f64);
-    Ok(Row {
-        wal_bytes,
+fn row_of(d: &DrillResult) -> Row {
+    Row {
+        wal_bytes: d
+            .loss_hazard(WAL_NOT_ON_STANDBY)
+            .map(|m| m.hazard.size as f64),
         lost: d.rpo.lost_at_promotion.len() as f64,
         window_ms: d.rpo.window_ms,
         tier1_ms: d.rto.tier1_ms,
         tier2_ms: d.rto.tier2_ms,
-    })
+    }
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -73,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let dir = root.join(format!("bench-dr-{replication}-{seed}"));
             let d = run_drill(Drill::SlowLineLoss, &opts, &dir).await?;
-            let r = row_of(&d)?;
+            let r = row_of(&d);
             println!(
                 "{replication} seed {seed}: {:?}; WAL at risk {} bytes; lost {} orders (window {} ms); RTO tier 1 {} ms, tier 2 {} ms; run dir {}",
                 d.outcome,

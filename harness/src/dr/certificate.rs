@@ -363,6 +363,7 @@ mod tests {
                 dc: Some(Dc::Dc1),
                 detail: "3 probes <failed>".into(),
             }],
+            hazards: Vec::new(),
             p99_after_ms: Some(3.2),
             orders_sent: 1_000,
             orders_acknowledged: 900,

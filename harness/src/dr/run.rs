@@ -63,6 +63,8 @@ pub struct DrillResult {
     pub fault_at_ms: f64,
     /// The controller's steps, ms since the fault.
     pub timeline: Vec<TimelineRow>,
+    /// What each fault put at risk as it struck, from the drill's history.
+    pub hazards: Vec<history::HazardMark>,
     /// Order acknowledgement P99 of the post-drill validation workload on the new site, ms.
     pub p99_after_ms: Option<f64>,
     pub orders_sent: u64,
@@ -348,6 +350,7 @@ async fn drive(
         rpo,
         fault_at_ms: fault_ns as f64 / 1e6,
         timeline: timeline(&history, fault_ns),
+        hazards: history.hazards.clone(),
         p99_after_ms,
         orders_sent: tally.sent,
         orders_acknowledged: tally.ok,
@@ -357,6 +360,16 @@ async fn drive(
         elapsed_s: started.elapsed().as_secs_f64(),
         engine_security: dc1.engine.as_ref().map(|e| e.security.clone()),
     })
+}
+
+impl DrillResult {
+    /// The hazard `measure` measured at the datacenter loss, if the drill had one and it was
+    /// measured.
+    pub fn loss_hazard(&self, measure: &str) -> Option<&history::HazardMark> {
+        self.hazards
+            .iter()
+            .find(|m| m.hazard.fault == "datacenter_loss" && m.hazard.measure == measure)
+    }
 }
 
 /// The fault's time: the datacenter loss's or isolation's inject, or the switchover's start.

@@ -122,6 +122,14 @@ impl Context {
         ]
     }
 
+    /// The faults that cut the inter-DC line: each of its links down (none in one datacenter).
+    pub(crate) fn line_cut(&self) -> Vec<super::Fault> {
+        self.line_links()
+            .into_iter()
+            .map(|(link, _)| super::Fault::Down { link })
+            .collect()
+    }
+
     /// The client of the proxy that holds `link`: the line's for its replication link, the
     /// datacenter's fault proxy for every other.
     pub(crate) fn proxy_of(&self, link: &str) -> &ToxiproxyClient {

@@ -241,16 +241,17 @@ pub(crate) async fn wal_not_on_standby(
         tracing::warn!(%fault, "no standby streams from the lost primary: its hazard was not measured");
         return None;
     }
+    // What no standby has: the smallest gap (the list is not empty).
     let size = standbys
         .iter()
-        .map(|(_, _, gap)| gap.max(&0))
+        .map(|(_, _, gap)| (*gap).max(0) as u64)
         .min()
-        .copied();
+        .unwrap_or(0);
     Some(Hazard {
         fault: fault.kind().to_owned(),
         target: fault.target(),
         measure: WAL_NOT_ON_STANDBY.to_owned(),
-        size: size.unwrap_or(0) as u64,
+        size,
         detail: standbys
             .iter()
             .map(|(name, state, gap)| {

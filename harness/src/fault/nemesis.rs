@@ -318,11 +318,7 @@ fn apply<'a>(
             Fault::Partition { .. } => partition::inject(ctx, fault).await,
             Fault::DatacenterLoss { dc } => process::lose_datacenter(ctx, fault, *dc).await,
             Fault::DatacenterIsolation { .. } => {
-                let faults = ctx
-                    .line_links()
-                    .into_iter()
-                    .map(|(link, _)| Fault::Down { link })
-                    .collect();
+                let faults = ctx.line_cut();
                 apply(
                     ctx,
                     &Fault::All {

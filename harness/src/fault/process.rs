@@ -241,10 +241,10 @@ pub(crate) async fn lose_datacenter(
     // closes with FIN (the proxy delivers what it holds) or RST (it drops it) is otherwise a
     // race. The line comes back before the site's containers start again (undos heal in
     // reverse), since a returning engine reads the other site's fence across it.
-    let line = ctx.line_links().into_iter().map(|(link, _)| {
-        let down = Fault::Down { link };
-        async move { super::network::inject(ctx, &down, "").await }
-    });
+    let line = ctx
+        .line_cut()
+        .into_iter()
+        .map(|down| async move { super::network::inject(ctx, &down, "").await });
     let (killed, cut) = futures::future::join(
         futures::future::join_all(kills),
         futures::future::join_all(line),

@@ -97,16 +97,7 @@ async fn nothing_lost(w: &mut TradingWorld) -> Result<()> {
 #[then("WAL was on its way to dc2 when dc1 was lost")]
 async fn wal_in_flight(w: &mut TradingWorld) -> Result<()> {
     let d = w.drill()?;
-    let history = harness::history::load(&d.run_dir.join(harness::history::HISTORY_FILE))?;
-    let measured: Vec<_> = history
-        .hazards
-        .iter()
-        .filter(|m| {
-            m.hazard.fault == "datacenter_loss"
-                && m.hazard.measure == harness::fault::WAL_NOT_ON_STANDBY
-        })
-        .collect();
-    let Some(mark) = measured.first() else {
+    let Some(mark) = d.loss_hazard(harness::fault::WAL_NOT_ON_STANDBY) else {
         bail!(
             "the loss's hazard ({}) was not measured:\n{}",
             harness::fault::WAL_NOT_ON_STANDBY,
