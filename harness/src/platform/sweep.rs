@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use testcontainers::bollard::errors::Error as DockerError;
+use testcontainers::bollard::models::{EndpointResource, NetworkDisconnectRequest};
 use testcontainers::bollard::query_parameters::{
     ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveContainerOptions,
     RemoveVolumeOptions,
@@ -160,7 +161,7 @@ async fn remove_pass(docker: &Docker, resources: Vec<Resource>) -> Result<()> {
         .find_map(Result::err);
     for r in rest {
         let outcome = match r.kind {
-            Kind::Network => docker.remove_network(&r.id).await,
+            Kind::Network => remove_network(docker, &r.id).await,
             _ => {
                 docker
                     .remove_volume(&r.id, Some(RemoveVolumeOptions { force: true }))
@@ -175,6 +176,68 @@ async fn remove_pass(docker: &Docker, resources: Vec<Resource>) -> Result<()> {
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Removes a network; when Docker refuses because endpoints are still on it, deletes those
+/// whose container no longer exists and tries once more. Docker can keep such a stale endpoint
+/// after a container's removal (a CI run left a network with "active endpoints" and no
+/// container of its run); no later pass would ever free it. An endpoint whose container still
+/// exists is left alone: the next pass removes it if it is the run's, or waits for its owner.
+async fn remove_network(docker: &Docker, id: &str) -> std::result::Result<(), DockerError> {
+    let refused = match docker.remove_network(id).await {
+        Err(
+            e @ DockerError::DockerResponseServerError {
+                status_code: 403, ..
+            },
+        ) => e,
+        other => return other,
+    };
+    let Ok(network) = docker.inspect_network(id, None).await else {
+        return Err(refused);
+    };
+    let mut existing = BTreeSet::new();
+    for container_id in network.containers.iter().flat_map(HashMap::keys) {
+        // Only Docker's "no such container" marks an endpoint stale.
+        let missing = matches!(
+            docker.inspect_container(container_id, None).await,
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404,
+                ..
+            })
+        );
+        if !missing {
+            existing.insert(container_id.clone());
+        }
+    }
+    let stale = stale_endpoints(network.containers.as_ref(), &existing);
+    if stale.is_empty() {
+        return Err(refused);
+    }
+    for name in &stale {
+        tracing::warn!(network = id, endpoint = name, "deleting a stale endpoint");
+        let request = NetworkDisconnectRequest {
+            container: name.clone(),
+            force: Some(true),
+        };
+        gone(docker.disconnect_network(id, request).await)?;
+    }
+    docker.remove_network(id).await
+}
+
+/// The names of a network's endpoints (Docker's `Containers`, keyed by container id) whose
+/// container is not among `existing`.
+fn stale_endpoints(
+    endpoints: Option<&HashMap<String, EndpointResource>>,
+    existing: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut stale: Vec<String> = endpoints
+        .into_iter()
+        .flatten()
+        .filter(|(id, _)| !existing.contains(*id))
+        .map(|(id, endpoint)| endpoint.name.clone().unwrap_or_else(|| id.clone()))
+        .collect();
+    stale.sort();
+    stale
 }
 
 /// Removes a run from a fresh runtime on a thread of its own: for `Drop`, where the runtime
@@ -249,4 +312,46 @@ pub async fn resources_of_run(run: &str) -> Result<Vec<String>> {
         .into_iter()
         .map(|r| format!("{} {}", r.kind.name(), r.name))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(name: &str) -> EndpointResource {
+        EndpointResource {
+            name: Some(name.to_string()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_endpoint_whose_container_is_gone_is_stale_by_its_name() {
+        let endpoints = HashMap::from([
+            ("ep-4711".to_string(), endpoint("h-run-dc1-engine")),
+            ("c0ffee".to_string(), endpoint("h-run-dc1-postgres")),
+        ]);
+        let existing = BTreeSet::from(["c0ffee".to_string()]);
+        assert_eq!(
+            stale_endpoints(Some(&endpoints), &existing),
+            ["h-run-dc1-engine"]
+        );
+    }
+
+    #[test]
+    fn a_network_whose_endpoints_all_have_containers_has_none_stale() {
+        let endpoints = HashMap::from([("c0ffee".to_string(), endpoint("holder"))]);
+        let existing = BTreeSet::from(["c0ffee".to_string()]);
+        assert!(stale_endpoints(Some(&endpoints), &existing).is_empty());
+        assert!(stale_endpoints(None, &existing).is_empty());
+    }
+
+    #[test]
+    fn a_stale_endpoint_without_a_name_is_named_by_its_key() {
+        let endpoints = HashMap::from([("ep-1".to_string(), EndpointResource::default())]);
+        assert_eq!(
+            stale_endpoints(Some(&endpoints), &BTreeSet::new()),
+            ["ep-1"]
+        );
+    }
 }
