@@ -134,7 +134,7 @@ impl Engine {
     /// Fences the engine: from now on it refuses every order, and its session, relay and
     /// market data stop (`shutdown` ends the working tasks; probes and gRPC keep answering).
     pub fn fence_off(&self, by: Token) {
-        tracing::error!(superseded_by = %by, site = %self.cfg.site, "fenced: another site holds a higher epoch; acknowledging, routing and applying nothing");
+        tracing::error!(superseded_by = %by, site = %self.cfg.site, "fenced: another site holds a higher token (epoch, then site); acknowledging, routing and applying nothing");
         self.fence
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -95,6 +95,15 @@ pub async fn peers(urls: &[String]) -> Vec<Token> {
         .collect()
 }
 
+impl Token {
+    /// Tokens are ordered by epoch, then by site: two promotions that took the same epoch
+    /// while cut off from each other (two sites promoted by mistake) are still ordered, so
+    /// once they read each other exactly one site serves (a ballot number's rule).
+    fn rank(&self) -> (i64, &str) {
+        (self.epoch, &self.site)
+    }
+}
+
 /// Why `site` may not serve under `own` given what the peers hold, or `None` if it may.
 pub fn superseded_by(site: &str, own: Option<&Token>, peers: &[Token]) -> Option<Token> {
     if let Some(own) = own {
@@ -102,11 +111,11 @@ pub fn superseded_by(site: &str, own: Option<&Token>, peers: &[Token]) -> Option
             return Some(own.clone());
         }
     }
-    let epoch = own.map_or(0, |t| t.epoch);
+    let rank = (own.map_or(0, |t| t.epoch), site);
     peers
         .iter()
-        .filter(|p| p.epoch > epoch && p.site != site)
-        .max_by_key(|p| p.epoch)
+        .filter(|p| p.site != site && p.rank() > rank)
+        .max_by(|a, b| a.rank().cmp(&b.rank()))
         .cloned()
 }
 
@@ -170,6 +179,26 @@ mod tests {
         assert_eq!(
             superseded_by("dc1", None, &[t("dc2", 1)]),
             Some(t("dc2", 1))
+        );
+    }
+
+    #[test]
+    fn of_two_sites_promoted_to_the_same_epoch_exactly_one_serves() {
+        assert_eq!(
+            superseded_by("dc1", Some(&t("dc1", 2)), &[t("dc2", 2)]),
+            Some(t("dc2", 2))
+        );
+        assert_eq!(
+            superseded_by("dc2", Some(&t("dc2", 2)), &[t("dc1", 2)]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_higher_epoch_wins_whatever_the_sites_names() {
+        assert_eq!(
+            superseded_by("dc2", Some(&t("dc2", 2)), &[t("dc1", 3)]),
+            Some(t("dc1", 3))
         );
     }
 
