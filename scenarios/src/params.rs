@@ -169,3 +169,48 @@ impl FromStr for DrCheckName {
         }
     }
 }
+
+/// `{role}`: a container of the platform a step acts on, typed: `engine` (dc1's, the only
+/// datacenter of a single-datacenter platform), `dc2 engine`, `dc1 postgres`, or `mock-ctp`,
+/// which is outside every datacenter. Holds the fault's service as the nemesis names it
+/// (`engine`, `dc2/engine`).
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "role", regex = r"(?:dc\d+ )?[a-z][a-z-]*")]
+pub struct RoleParam(pub String);
+
+impl FromStr for RoleParam {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "mock-ctp" {
+            return Ok(Self(s.to_owned()));
+        }
+        let service = s.replacen(' ', "/", 1);
+        service
+            .parse::<harness::platform::Role>()
+            .map_err(|e| format!("{s:?}: {e}"))?;
+        Ok(Self(service))
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    use super::RoleParam;
+
+    #[rstest::rstest]
+    #[case::bare_service_is_dc1s("engine", "engine")]
+    #[case::typed_in_dc2("dc2 engine", "dc2/engine")]
+    #[case::typed_in_dc1("dc1 postgres", "dc1/postgres")]
+    #[case::the_front_outside_every_datacenter("mock-ctp", "mock-ctp")]
+    fn a_role_names_the_service_the_nemesis_acts_on(#[case] text: &str, #[case] service: &str) {
+        assert_eq!(text.parse::<RoleParam>().unwrap().0, service);
+    }
+
+    #[rstest::rstest]
+    #[case::unknown_datacenter("dc3 engine", "dc3")]
+    #[case::unknown_service("dc2 mysql", "mysql")]
+    #[case::the_front_inside_a_datacenter("dc2 mock-ctp", "outside every datacenter")]
+    fn a_bad_role_is_refused_naming_what_is_wrong(#[case] text: &str, #[case] named: &str) {
+        let e = text.parse::<RoleParam>().unwrap_err();
+        assert!(e.contains(named), "{e}");
+    }
+}

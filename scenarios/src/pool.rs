@@ -14,7 +14,7 @@
 use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
-use harness::platform::EngineSpec;
+use harness::platform::{EngineSpec, Replication};
 use harness::{Platform, Topology};
 
 /// How many platforms wait idle at most: one per engine the features alternate between (the
@@ -70,6 +70,25 @@ pub(crate) async fn checkout(spec: EngineSpec) -> Result<Platform> {
         .await
         .context("the platform did not start")?;
     Ok(platform)
+}
+
+/// How long a two-datacenter platform may take to turn ready: two Kafka brokers and a base
+/// backup across the line start on two cores in more than one site's default 60 s.
+const TWO_DC_READY: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A new two-datacenter platform whose engines run as `spec` (dc1 active, dc2 its standby).
+/// Never pooled: the reset between scenarios knows one site, not a standby site to rebuild.
+pub(crate) async fn start_two_dc(spec: EngineSpec, replication: Replication) -> Result<Platform> {
+    Platform::builder()
+        .topology(
+            Topology::two_dc()
+                .with_engine_spec(spec)
+                .with_replication(replication),
+        )
+        .readiness_timeout(TWO_DC_READY)
+        .start()
+        .await
+        .context("the two-datacenter platform did not start")
 }
 
 /// Keeps `platform` (healthy, its faults healed) for a later scenario, removing the least

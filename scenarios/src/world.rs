@@ -50,6 +50,9 @@ pub struct TradingWorld {
     pub drill_options: harness::dr::DrillOptions,
     /// The DR drill this scenario ran, on a platform of its own (already removed).
     pub drill: Option<harness::dr::DrillResult>,
+    /// Set when the scenario runs on two datacenters (their replication): such a platform is
+    /// started fresh and removed at the scenario's end, never shared.
+    pub two_datacenters: Option<harness::platform::Replication>,
 }
 
 /// A schedule as played: when it started on the history's clock, so that each step's
@@ -93,6 +96,7 @@ impl TradingWorld {
             judged: None,
             drill_options: harness::dr::DrillOptions::default(),
             drill: None,
+            two_datacenters: None,
         }
     }
 
@@ -109,7 +113,10 @@ impl TradingWorld {
     pub async fn start(&mut self) -> Result<()> {
         self.before_start("starting the platform twice")?;
         let spec = self.engine_spec();
-        let platform = crate::pool::checkout(spec).await?;
+        let platform = match self.two_datacenters {
+            Some(replication) => crate::pool::start_two_dc(spec, replication).await?,
+            None => crate::pool::checkout(spec).await?,
+        };
         let name = format!("{}-{}", slug(&self.scenario), platform.run_id());
         println!(
             "platform {} seed {} run {}",
@@ -217,7 +224,7 @@ impl TradingWorld {
         let Some(platform) = self.platform.take() else {
             return;
         };
-        if !failed && healed {
+        if !failed && healed && self.two_datacenters.is_none() {
             return crate::pool::checkin(self.engine_spec(), platform).await;
         }
         let keep = std::env::var("HARNESS_KEEP").is_ok_and(|v| v == "on-failure");

@@ -1,7 +1,7 @@
 //! Bad features fail clearly: an unknown step, a feature that does not parse, a budget that
-//! makes no sense, an unknown check and a fault schedule that does not parse each fail the
-//! run, and the output names the file and line. None of them reaches a platform, so no
-//! container is started.
+//! makes no sense, an unknown check, a fault schedule that does not parse and a step naming an
+//! unknown datacenter each fail the run, and the output names the file and line. None of them
+//! reaches a platform, so no container is started.
 
 use std::path::PathBuf;
 
@@ -99,4 +99,14 @@ fn a_schedule_that_does_not_parse_fails_naming_its_line_in_the_feature() {
     assert_eq!(failed_steps, 1, "{text}");
     assert!(text.contains("bad_schedule.feature:9:"), "{text}");
     assert!(text.contains("servise"), "{text}");
+}
+
+#[test]
+fn an_unknown_datacenter_in_a_step_fails_naming_it_and_its_line() {
+    let (failed, _, failed_steps, text) = run("bad_role.feature");
+    assert!(failed, "{text}");
+    assert_eq!(failed_steps, 1, "{text}");
+    assert!(text.contains("bad_role.feature:4"), "{text}");
+    assert!(text.contains("dc3"), "{text}");
+    assert!(text.contains("is not a datacenter: dc1 or dc2"), "{text}");
 }

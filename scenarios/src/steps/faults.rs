@@ -12,7 +12,7 @@ use cucumber::gherkin::Step;
 use cucumber::when;
 use harness::fault::{Fault, FaultError, Schedule};
 
-use crate::params::DurationParam;
+use crate::params::{DurationParam, RoleParam};
 use crate::{Played, TradingWorld};
 
 async fn inject(w: &mut TradingWorld, fault: Fault) -> Result<()> {
@@ -38,15 +38,10 @@ async fn this_fault(w: &mut TradingWorld, step: &Step) -> Result<()> {
     inject(w, fault).await
 }
 
-#[when("the engine is killed")]
-async fn kill_engine(w: &mut TradingWorld) -> Result<()> {
-    inject(
-        w,
-        Fault::Kill {
-            service: "engine".into(),
-        },
-    )
-    .await
+/// A pod kill: `the engine is killed`, `the dc2 engine is killed`.
+#[when(expr = "the {role} is killed")]
+async fn kill(w: &mut TradingWorld, role: RoleParam) -> Result<()> {
+    inject(w, Fault::Kill { service: role.0 }).await
 }
 
 #[when(expr = "the CTP front delays its returns by {duration}")]

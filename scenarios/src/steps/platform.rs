@@ -3,6 +3,7 @@
 use anyhow::Result;
 use cucumber::given;
 
+use crate::params::ReplicationParam;
 use crate::TradingWorld;
 
 #[given(expr = "the engine trades as investor {string}")]
@@ -21,5 +22,14 @@ fn add_defect(w: &mut TradingWorld, name: String) -> Result<()> {
 
 #[given("the platform is running")]
 async fn running(w: &mut TradingWorld) -> Result<()> {
+    w.start().await
+}
+
+/// The DR topology with the ordinary steps: dc1 active, dc2 a streaming standby with a
+/// standby engine; orders go to dc1, and faults name their datacenter (`the dc2 engine`).
+#[given(expr = "the platform is running on two datacenters replicating {replication}")]
+async fn running_on_two(w: &mut TradingWorld, replication: ReplicationParam) -> Result<()> {
+    w.before_start("the two datacenters")?;
+    w.two_datacenters = Some(replication.0);
     w.start().await
 }

@@ -16,7 +16,7 @@ use cucumber::then;
 use harness::fault::Fault;
 use harness::history::{self, FaultWindow, History, Op, Operation, Outcome};
 
-use crate::params::DurationParam;
+use crate::params::{DurationParam, RoleParam};
 use crate::TradingWorld;
 
 /// The judged run's history (judging the run first if no step did yet).
@@ -232,6 +232,15 @@ async fn some_acked_under_fault(w: &mut TradingWorld, grace: DurationParam) -> R
 }
 
 /// The service a process fault stops, if `fault` is one.
+/// Whether two services name the same container: `engine` and `dc1/engine` do.
+fn same_role(a: &str, b: &str) -> bool {
+    use harness::platform::Role;
+    match (a.parse::<Role>(), b.parse::<Role>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 fn stopped(fault: &Fault) -> Option<&str> {
     match fault {
         Fault::Kill { service } | Fault::Stop { service, .. } | Fault::Pause { service } => {
@@ -245,8 +254,9 @@ fn stopped(fault: &Fault) -> Option<&str> {
 /// restart (the schedule's heal time) to its readiness (the heal recorded once the service
 /// answered its readiness probe), which must be under `limit`. Also reports the time from
 /// the fault to readiness and to the first acknowledgement of an order sent after the restart.
-#[then(expr = "the {word} was ready again within {duration} of its restart")]
-async fn ready_again(w: &mut TradingWorld, service: String, limit: DurationParam) -> Result<()> {
+#[then(expr = "the {role} was ready again within {duration} of its restart")]
+async fn ready_again(w: &mut TradingWorld, role: RoleParam, limit: DurationParam) -> Result<()> {
+    let service = role.0;
     let played = w.schedules.clone();
     let h = history(w).await?;
     let windows = windows(&h)?;
@@ -254,14 +264,14 @@ async fn ready_again(w: &mut TradingWorld, service: String, limit: DurationParam
     let mut used = vec![false; windows.len()];
     for p in &played {
         for step in &p.schedule.steps {
-            if stopped(&step.fault) != Some(service.as_str()) {
+            if !stopped(&step.fault).is_some_and(|s| same_role(s, &service)) {
                 continue;
             }
             let due_ns = p.start_ns + step.at_ms * 1_000_000;
             let found = windows.iter().enumerate().position(|(i, win)| {
                 !used[i]
                     && win.fault == step.fault.kind()
-                    && win.target == service
+                    && same_role(&win.target, &service)
                     && win.inject_ns >= due_ns
             });
             let Some(i) = found else {
