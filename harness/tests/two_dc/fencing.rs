@@ -307,3 +307,75 @@ pub async fn a_promoted_engine_killed_comes_back_serving(platform: &Platform) {
         "the promoted site serves again: {served:?}"
     );
 }
+
+/// Two sites promoted by mistake while cut off from each other: dc2 promoted with dc1
+/// isolated, and dc1's database given the same epoch for dc1, under which dc1's engine,
+/// restarted while still cut off, serves (what a second promotion leaves behind). Tokens rank
+/// by epoch, then site, so once the line is back exactly one site serves: dc1 reads dc2's
+/// token, level in epoch and ranking higher, and fences itself; dc2 reads dc1's and serves on.
+/// With a tie that ranked neither (the engine before 107e2c6), both served on.
+#[tokio::test(flavor = "multi_thread")]
+async fn of_two_sites_promoted_to_the_same_epoch_exactly_one_serves_once_they_meet() {
+    let platform = super::start(
+        harness::Topology::two_dc().with_replication(harness::platform::Replication::Async),
+    )
+    .await;
+    let dc1 = platform.engine_of(Dc::Dc1).unwrap().clone();
+    let mut nemesis = Nemesis::new(&platform).readiness_timeout(super::READY);
+    let isolated = nemesis
+        .inject(&Fault::DatacenterIsolation { dc: Dc::Dc1 })
+        .await
+        .expect("dc1 is isolated");
+    let dc2 = promote_dc2(&platform).await;
+    let epoch = role(&dc2).await["serving"]["epoch"].as_i64().unwrap();
+    let promoted_by_mistake = site_db(&platform, Dc::Dc1)
+        .await
+        .execute(
+            "UPDATE site_fence SET epoch = $1, taken_at = now() WHERE id = 1 AND site = 'dc1'",
+            &[&epoch],
+        )
+        .await
+        .expect("dc1's fence is written");
+    assert_eq!(promoted_by_mistake, 1, "dc1's database held dc1's fence");
+    let killed = nemesis
+        .inject(&Fault::Kill {
+            service: "dc1/engine".into(),
+        })
+        .await
+        .expect("dc1's engine is killed");
+    nemesis
+        .heal(killed)
+        .await
+        .expect("dc1's engine comes back, still cut off");
+    let cut_off = role(&dc1).await;
+    assert_eq!(
+        cut_off["role"], "active",
+        "cut off, dc1 serves under its own token: {cut_off}"
+    );
+    assert_eq!(cut_off["serving"]["site"], "dc1", "{cut_off}");
+    assert_eq!(
+        cut_off["serving"]["epoch"], epoch,
+        "level with dc2: {cut_off}"
+    );
+
+    nemesis.heal(isolated).await.expect("the line is back");
+    let fenced = wait_role(&dc1, "fenced", Duration::from_secs(10)).await;
+    assert_eq!(
+        fenced["role"], "fenced",
+        "dc1 reads dc2's token, level in epoch, ranking higher: {fenced}"
+    );
+    assert_eq!(fenced["superseded_by"]["site"], "dc2", "{fenced}");
+    assert_eq!(fenced["superseded_by"]["epoch"], epoch, "{fenced}");
+    // Three of dc2's own fence reads, each of which now sees dc1's level token.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let on = role(&dc2).await;
+    assert_eq!(on["role"], "active", "dc2 serves on: {on}");
+    let (from_dc1, from_dc2) = tokio::join!(
+        send_direct(&dc1, "level-dc1", 4),
+        send_direct(&dc2, "level-dc2", 4)
+    );
+    assert_eq!(split_brain(&from_dc1, &from_dc2), None);
+    assert_eq!(from_dc2.len(), 4, "dc2 serves: {from_dc2:?}");
+    drop(nemesis);
+    super::shutdown_leaves_nothing(platform).await;
+}
