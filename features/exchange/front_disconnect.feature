@@ -6,7 +6,9 @@ Feature: The CTP front disconnects during fills
   nothing, and the run is then unknown). The engine reconnects, logs in, resumes
   its private flow with RESUME from the last sequence number it applied, and reconciles the
   orders it had not heard of: every trade is applied once, no order reaches the exchange twice.
-  Orders sent while the session is down are refused or time out, as unknown outcomes.
+  Orders sent while the session is down are refused or time out, as unknown outcomes. The
+  front's own marks show the resume side: each cut session is followed by one replayed from at
+  most the first return the cut one missed.
 
   Scenario: after reconnects with RESUME every trade is applied once
     Given the engine trades as investor "000003"
@@ -27,6 +29,7 @@ Feature: The CTP front disconnects during fills
       fault = { kind = "front_disconnect", reason = 0x1001 }
       """
     Then returns were in flight at each disconnect
+    And every return a disconnect cut off was replayed to the next session
     And trading was back within 10 s of each fault
     And the check fills_match_orders is valid
     And the check no_duplicate is valid

@@ -53,6 +53,9 @@ pub struct TradingWorld {
     /// Set when the scenario runs on two datacenters (their replication): such a platform is
     /// started fresh and removed at the scenario's end, never shared.
     pub two_datacenters: Option<harness::platform::Replication>,
+    /// When the run began, in microseconds since the Unix epoch: the mock CTP front's clock
+    /// (the host's), to tell this run's session marks from an earlier scenario's.
+    pub started_unix_us: u64,
 }
 
 /// A schedule as played: when it started on the history's clock, so that each step's
@@ -97,6 +100,7 @@ impl TradingWorld {
             drill_options: harness::dr::DrillOptions::default(),
             drill: None,
             two_datacenters: None,
+            started_unix_us: 0,
         }
     }
 
@@ -124,6 +128,9 @@ impl TradingWorld {
             platform.seed(),
             name
         );
+        self.started_unix_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
         let replay = replay_command(&self.scenario);
         let run = Run::begin(&name, &platform, &replay).await?;
         self.nemesis = Some(Nemesis::detached(&platform).record_into(run.recorder()));

@@ -15,7 +15,12 @@
 //! link, service, file or line at fault, and a run it stops is judged unknown
 //! ([`FaultError::verdict`]).
 //!
-//! Known gaps: datacenter loss (the DR topology) is not here yet; toxicity is always 1.0.
+//! - datacenter: loss (every container of a site killed, the inter-DC line down with it) and
+//!   isolation (the line cut), on the two-datacenter topology.
+//!
+//! [`resume`] reads the resume side of a front disconnect from the front's own marks.
+//!
+//! Known gaps: toxicity is always 1.0.
 
 mod context;
 mod error;
@@ -26,6 +31,7 @@ mod network;
 mod partition;
 mod probe;
 mod process;
+pub mod resume;
 mod schedule;
 mod spec;
 mod toxiproxy;

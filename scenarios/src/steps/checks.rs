@@ -56,6 +56,39 @@ async fn returns_in_flight(w: &mut TradingWorld) -> Result<()> {
     hazard_happened(w, "front_disconnect", None).await
 }
 
+/// The resume side of the disconnects: every session a disconnect of this run cut with
+/// returns in flight was followed by a session of the same investor replayed from at most
+/// the first return it missed (the front's own marks, `harness::fault::resume`). A resume past
+/// the cut (QUICK, or from a sequence number the engine had not made durable) fails, naming
+/// the sessions and sequence numbers; a run whose disconnects cut nothing in flight fails too.
+#[then("every return a disconnect cut off was replayed to the next session")]
+async fn replayed_after_cuts(w: &mut TradingWorld) -> Result<()> {
+    use harness::fault::resume;
+    let marks = resume::flow_marks(w.platform()?.endpoints(), &w.investor).await?;
+    let resumes = resume::after_cuts(&marks, w.started_unix_us);
+    if resumes.is_empty() {
+        bail!(
+            "no disconnect of this run cut a session of {} with returns in flight",
+            w.investor
+        );
+    }
+    for r in &resumes {
+        println!("{r}");
+    }
+    let gaps: Vec<String> = resumes
+        .iter()
+        .filter(|r| !r.covered())
+        .map(ToString::to_string)
+        .collect();
+    if !gaps.is_empty() {
+        bail!(
+            "returns cut off by a disconnect were never replayed:\n{}",
+            gaps.join("\n")
+        );
+    }
+    Ok(())
+}
+
 /// Every engine kill left returns the exchange had sequenced and the engine had not made
 /// durable (the exchange's flow against the engine's persisted position, read once the engine
 /// was dead): its restart had something to resume.
