@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::context::Context;
 use super::spec::Fault;
 use crate::history::Hazard;
+use crate::observe::admin_get;
 
 /// What a front disconnect puts at risk: private-flow returns sequenced by the exchange and
 /// not yet written to the session it cut.
@@ -90,15 +91,7 @@ async fn measure_engine_down(ctx: &Context, fault: &Fault) -> anyhow::Result<Haz
     let mut parts = Vec::new();
     for row in flows {
         let (user, applied): (String, i64) = (row.get(0), row.get(1));
-        let answer: Value = ctx
-            .http
-            .get(format!("{}/flows/{user}/last", mock.admin))
-            .bearer_auth(&mock.admin_token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let answer: Value = admin_get(&ctx.http, mock, &format!("/flows/{user}/last")).await?;
         let last = answer["last_seq"].as_u64().unwrap_or(0);
         let n = last.saturating_sub(applied.max(0) as u64);
         size += n;

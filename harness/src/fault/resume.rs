@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::observe::admin_get;
 use crate::platform::Endpoints;
 
 /// One start or end of a trade session's private flow, as `GET /flows/{investor}/sessions`
@@ -163,16 +164,8 @@ pub fn after_cuts(marks: &[FlowMark], since_us: u64) -> Vec<Resume> {
 
 /// The front's flow marks of `investor`'s trade sessions, oldest first.
 pub async fn flow_marks(endpoints: &Endpoints, investor: &str) -> anyhow::Result<Vec<FlowMark>> {
-    let mock = &endpoints.mock_ctp;
-    let marks = reqwest::Client::new()
-        .get(format!("{}/flows/{investor}/sessions", mock.admin))
-        .bearer_auth(&mock.admin_token)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(marks)
+    let path = format!("/flows/{investor}/sessions");
+    Ok(admin_get(&reqwest::Client::new(), &endpoints.mock_ctp, &path).await?)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 pub use converge::{Convergence, NAME as CONVERGED};
 pub use error::ObserveError;
+pub(crate) use exchange::admin_get;
 pub use kafka::{answers as kafka_answers, KafkaMarks};
 pub use metrics::Sampler;
 
