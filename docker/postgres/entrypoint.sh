@@ -1,12 +1,18 @@
 #!/bin/bash
-# Starts PostgreSQL as a primary or as a streaming standby of a primary.
-#   PG_ROLE=primary (default) | standby
+# Starts PostgreSQL as a primary or as a streaming standby of a primary, or rebuilds a data
+# directory as a standby and exits.
+#   PG_ROLE=primary (default) | standby | rebuild-standby
+#     rebuild-standby: empties $PGDATA, takes a base backup of PG_PRIMARY_HOST into it (a
+#     standby's configuration included) and exits 0; the site's own container, started again on
+#     that data, comes up as a standby of that primary (a site rejoining after a switchover)
 #   POSTGRES_USER (default postgres), POSTGRES_PASSWORD (required), POSTGRES_DB (optional)
 #   PG_PRIMARY_HOST, PG_PRIMARY_PORT (default 5432): the primary a standby follows
 #   PG_APPLICATION_NAME: the name a standby streams under (what the primary's
 #     synchronous_standby_names lists)
 #   PG_SYNC_STANDBY, PG_SYNCHRONOUS_COMMIT: a primary's synchronous_standby_names and
-#     synchronous_commit (synchronous replication); unset: asynchronous
+#     synchronous_commit (synchronous replication); unset: asynchronous. Not applied when the
+#     data directory holds standby.signal: a site rebuilt as a standby starts as one, and once
+#     promoted it must not wait for a standby of that name (ALTER SYSTEM names its own).
 set -euo pipefail
 role="${PG_ROLE:-primary}"
 user="${POSTGRES_USER:-postgres}"
@@ -56,14 +62,25 @@ prepare_standby() {
   fi
 }
 
+# A rebuilt standby keeps nothing of the old primary's settings for its own synchronous standby
+# (a base backup copies postgresql.auto.conf): once promoted it waits for none until one is named.
+rebuild_standby() {
+  : "${PG_PRIMARY_HOST:?PG_PRIMARY_HOST must be set to rebuild a standby}"
+  rm -rf "${PGDATA:?}"/* "${PGDATA:?}"/.[!.]* 2>/dev/null || true
+  prepare_standby
+  echo "synchronous_standby_names = ''" >> "$PGDATA/postgresql.auto.conf"
+  echo "rebuild-standby: $PGDATA is a standby of $PG_PRIMARY_HOST:${PG_PRIMARY_PORT:-5432}"
+}
+
 case "$role" in
+  rebuild-standby) rebuild_standby; exit 0 ;;
   primary)
     prepare_primary
-    if [ -n "${PG_SYNC_STANDBY:-}" ]; then
+    if [ -n "${PG_SYNC_STANDBY:-}" ] && [ ! -e "$PGDATA/standby.signal" ]; then
       conf+=(-c "synchronous_standby_names=${PG_SYNC_STANDBY}" -c "synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-on}")
     fi
     ;;
   standby) prepare_standby ;;
-  *) echo "PG_ROLE must be primary or standby, not '$role'" >&2; exit 2 ;;
+  *) echo "PG_ROLE must be primary, standby or rebuild-standby, not '$role'" >&2; exit 2 ;;
 esac
 exec postgres -D "$PGDATA" "${conf[@]}"

@@ -152,23 +152,40 @@ pub async fn run(cfg: Config) -> Result<(), EngineError> {
     // primary holding its own site's fence: it starts as the active engine it had become,
     // through the same fence check as any active start, instead of waiting for a promotion
     // that already happened.
+    // An engine started active whose database is a standby (its site rebuilt as the standby
+    // of the new primary after a switchover, before a failback) can write nothing there: it
+    // waits as a standby for its promotion, as one started standby does.
     let mut promoting = false;
-    if engine.cfg.role == Role::Standby {
-        if already_promoted(&engine).await {
-            tracing::info!(
-                "standby: its database was promoted and holds this site's fence; starting active"
-            );
-        } else {
-            tracing::info!("standby: waiting for POST /admin/promote");
-            tokio::select! {
-                _ = engine.promote.notified() => {}
-                _ = signal() => { stop_serving(); return Ok(()); }
-                _ = engine.graceful.notified() => { stop_serving(); return Ok(()); }
+    let wait_as_standby = match engine.cfg.role {
+        Role::Standby => {
+            let promoted = already_promoted(&engine).await;
+            if promoted {
+                tracing::info!(
+                    "standby: its database was promoted and holds this site's fence; starting active"
+                );
             }
-            engine.promoting.store(true, SeqCst);
-            promoting = true;
-            tracing::info!("promoting");
+            !promoted
         }
+        Role::Active => {
+            let recovering = database_in_recovery(&engine).await;
+            if recovering {
+                tracing::info!(
+                    "active: its database is a standby (the site rejoined as one); waiting as a standby"
+                );
+            }
+            recovering
+        }
+    };
+    if wait_as_standby {
+        tracing::info!("standby: waiting for POST /admin/promote");
+        tokio::select! {
+            _ = engine.promote.notified() => {}
+            _ = signal() => { stop_serving(); return Ok(()); }
+            _ = engine.graceful.notified() => { stop_serving(); return Ok(()); }
+        }
+        engine.promoting.store(true, SeqCst);
+        promoting = true;
+        tracing::info!("promoting");
     }
     let taken = tokio::select! {
         t = take_fence(&engine, seed.as_deref(), promoting) => t?,
@@ -256,15 +273,7 @@ enum Taken {
 async fn already_promoted(engine: &Engine) -> bool {
     let check = async {
         let mut pg = Pg::new(&engine.cfg.database_url).ok()?;
-        let recovering: bool = pg
-            .get()
-            .await
-            .ok()?
-            .query_one("SELECT pg_is_in_recovery()", &[])
-            .await
-            .ok()?
-            .get(0);
-        if recovering {
+        if in_recovery(&mut pg).await? {
             return Some(false);
         }
         let own = fence::read(&mut pg).await.ok()??;
@@ -274,6 +283,30 @@ async fn already_promoted(engine: &Engine) -> bool {
         tokio::time::timeout(Duration::from_secs(5), check).await,
         Ok(Some(true))
     )
+}
+
+/// Whether the engine's database answers as a standby (in recovery). Unreachable or slow to
+/// answer (5 s) counts as not: an active start then goes on to the fence check, which waits
+/// for the database.
+async fn database_in_recovery(engine: &Engine) -> bool {
+    let check = async {
+        let mut pg = Pg::new(&engine.cfg.database_url).ok()?;
+        in_recovery(&mut pg).await
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), check).await,
+        Ok(Some(true))
+    )
+}
+
+async fn in_recovery(pg: &mut Pg) -> Option<bool> {
+    pg.get()
+        .await
+        .ok()?
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .ok()
+        .map(|row| row.get(0))
 }
 
 /// Reads this site's token and the peers' before anything is written, so that an old primary

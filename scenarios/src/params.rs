@@ -140,7 +140,7 @@ impl FromStr for ReplicationParam {
 }
 
 /// The checks of a DR drill's verdict a step may name, besides [`CHECKS`].
-pub const DR_CHECKS: [&str; 7] = [
+pub const DR_CHECKS: [&str; 10] = [
     "at_most_one_site",
     "rto",
     "rpo",
@@ -148,6 +148,9 @@ pub const DR_CHECKS: [&str; 7] = [
     "post_drill_latency",
     "old_site_fenced",
     "surviving_site",
+    "switchover_rto",
+    "switchover_rpo",
+    "sites_agree",
 ];
 
 /// `{dr_check}`: one of [`DR_CHECKS`] or [`CHECKS`].

@@ -175,15 +175,21 @@ pub struct RpoMeasure {
 }
 
 /// The client order ids acknowledged in `history` with their first acknowledgement time,
-/// and the ones any site but `new_site` acknowledged (with the first such time): the orders the
-/// promoted database must have had.
-fn acknowledged(history: &History, new_site: Dc) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+/// and the ones the promoted database must have had (with the first such time): every order
+/// acknowledged before the fault, and every one a site but `new_site` acknowledged (after the
+/// fault too: a stale client's, or a switchover's held orders). Before a failback `new_site`
+/// has served already, and what it acknowledged then must have come back to it.
+fn acknowledged(
+    history: &History,
+    new_site: Dc,
+    fault_ns: u64,
+) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     let (mut all, mut elsewhere) = (BTreeMap::new(), BTreeMap::new());
     for o in &history.operations {
         if let (Op::Submit(s), OpOutcome::Ok(r), Some(done)) = (&o.op, &o.outcome, o.complete_ns) {
             let at = all.entry(s.client_order_id.clone()).or_insert(done);
             *at = (*at).min(done);
-            if r.dc != Some(new_site) {
+            if r.dc != Some(new_site) || done < fault_ns {
                 let at = elsewhere.entry(s.client_order_id.clone()).or_insert(done);
                 *at = (*at).min(done);
             }
@@ -212,7 +218,7 @@ pub fn rpo(
     exchange: &ExchangeRecord,
     targets: &DrTargets,
 ) -> (RpoMeasure, Vec<Verdict>) {
-    let (acked, before_promotion) = acknowledged(history, new_site);
+    let (acked, before_promotion) = acknowledged(history, new_site, fault_ns);
     let final_ids: HashSet<&str> = surviving
         .orders
         .iter()
@@ -579,6 +585,42 @@ mod tests {
             "c-90..c-99: {:?}",
             v.evidence
         );
+    }
+
+    #[test]
+    fn a_failback_needs_what_the_new_site_acknowledged_before_it_switched_away() {
+        // dc1 acknowledged c-0..c-99 before the switch away, dc2 c-100 at 4 s; the failback to
+        // dc1 starts at 5 s. dc1's own first orders made the round trip through dc2 and the
+        // base backup: one missing from dc1's database at its promotion is lost.
+        let h = history(100, 4_000, 4_500);
+        let mut kept: BTreeSet<String> = (0..=100).map(|i| format!("c-{i}")).collect();
+        kept.remove("c-3");
+        let surviving = DbState {
+            orders: kept.iter().map(|c| row(c, 7)).collect(),
+            ..DbState::default()
+        };
+        let (m, v) = rpo(
+            &h,
+            5_000 * MS,
+            Dc::Dc1,
+            &kept,
+            &surviving,
+            &exchange_of(&[]),
+            &DrTargets::default(),
+        );
+        assert_eq!(m.lost_at_promotion, vec!["c-3"]);
+        assert_eq!(v[0].outcome, Outcome::Invalid, "{}", v[0].detail);
+        // The same orders, the fault before dc1 acknowledged anything: only dc2's must be there.
+        let (m, _) = rpo(
+            &h,
+            0,
+            Dc::Dc1,
+            &kept,
+            &surviving,
+            &exchange_of(&[]),
+            &DrTargets::default(),
+        );
+        assert!(m.lost_at_promotion.is_empty(), "{:?}", m.lost_at_promotion);
     }
 
     #[test]

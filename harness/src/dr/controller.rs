@@ -6,7 +6,8 @@
 //! standby database, snapshot what it holds, promote the standby engine (it reconciles with
 //! the exchange before it turns ready), reroute, and check that the new site's positions
 //! answer. Planned: stop order reception, drain, stop the old engine, wait for the standby to
-//! replay everything, then the same promotion. Every step is recorded, timed, in the history.
+//! replay everything, then the same promotion. Rejoin (before a failback): the old site rebuilt
+//! as the standby of the new one. Every step is recorded, timed, in the history.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -17,7 +18,7 @@ use serde::Serialize;
 
 use super::error::DrError;
 use crate::check::dr::POSITIONS_QUERYABLE;
-use crate::platform::{replication_status, Dc};
+use crate::platform::{standby_status, Dc, Rejoined};
 use crate::workload::{Router, SharedRecorder};
 use crate::Platform;
 
@@ -260,13 +261,44 @@ impl<'p> Controller<'p> {
                 from,
                 "drained: admissions committed, confirmations awaited, outbox flushed",
             )?;
-            let lag = self.wait_caught_up(from, Duration::from_secs(30)).await?;
+            let lag = self
+                .wait_caught_up(from, to, Duration::from_secs(30))
+                .await?;
             self.step("caught_up", to, &format!("replay lag {lag} bytes"))?;
             self.promote(to).await
         }
         .await;
         self.router.release();
         result
+    }
+
+    /// Rebuilds `dc` as the standby of the other site, which must serve now (after a
+    /// switchover, before a failback): its database replaced by a base backup of the primary
+    /// taken across the line, streaming (the synchronous standby under `sync`), its engine
+    /// waiting as a standby. Recorded as two steps, the second with each part's time.
+    pub async fn rejoin(&self, dc: Dc) -> Result<Rejoined, DrError> {
+        self.step(
+            "rejoin_started",
+            dc,
+            &format!("{dc} rebuilt as the standby of {}", dc.peer()),
+        )?;
+        let r = self
+            .platform
+            .rejoin_as_standby(dc, self.promote_timeout)
+            .await?;
+        self.step(
+            "rejoined",
+            dc,
+            &format!(
+                "base backup from {} in {} ms, streaming {} ms after its start, engine a \
+                 standby {} ms after its start",
+                r.primary,
+                r.base_backup.as_millis(),
+                r.streaming.as_millis(),
+                r.engine_standby.as_millis()
+            ),
+        )?;
+        Ok(r)
     }
 
     /// Promotes `to`'s database, snapshots it, promotes its engine, reroutes, and checks its
@@ -370,12 +402,12 @@ impl<'p> Controller<'p> {
         })
     }
 
-    /// Waits until the standby has replayed everything `from`'s primary wrote; the lag seen.
-    async fn wait_caught_up(&self, from: Dc, within: Duration) -> Result<i64, DrError> {
+    /// Waits until `to`'s standby has replayed everything `from`'s primary wrote; the lag seen.
+    async fn wait_caught_up(&self, from: Dc, to: Dc, within: Duration) -> Result<i64, DrError> {
         let conn = self.platform.site(from)?.postgres.connection_string(false);
         let since = Instant::now();
         loop {
-            let status = replication_status(&conn).await?;
+            let status = standby_status(&conn, to).await?;
             let lag = status.replay_lag_bytes;
             if lag == Some(0) {
                 return Ok(0);

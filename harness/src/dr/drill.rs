@@ -29,14 +29,19 @@ pub enum Drill {
     /// it: the controller, seeing dc1 lost across the line, promotes dc2; at most one site may
     /// acknowledge orders at any time, and once the line is back dc1 must fence itself.
     Isolation,
+    /// The planned switchover dc1 -> dc2, then dc1 rebuilt as the standby of dc2 (a base
+    /// backup across the line), then the planned switchover back dc2 -> dc1, then dc2 rebuilt
+    /// as the standby of dc1: the topology the platform started with, losing nothing.
+    Failback,
 }
 
 impl Drill {
-    pub const ALL: [Drill; 4] = [
+    pub const ALL: [Drill; 5] = [
         Drill::Switchover,
         Drill::DcLoss,
         Drill::SlowLineLoss,
         Drill::Isolation,
+        Drill::Failback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +50,7 @@ impl Drill {
             Drill::DcLoss => "dc-loss",
             Drill::SlowLineLoss => "slow-line-loss",
             Drill::Isolation => "isolation",
+            Drill::Failback => "failback",
         }
     }
 
@@ -68,12 +74,26 @@ impl Drill {
                  controller sees dc1 lost across the line and promotes dc2; at most one site \
                  acknowledges at any time, and dc1 fences itself once the line is back"
             }
+            Drill::Failback => {
+                "planned switchover dc1 -> dc2, dc1 rebuilt as the standby of dc2 (a base backup \
+                 across the line), planned switchover back dc2 -> dc1, dc2 rebuilt as the \
+                 standby of dc1: the starting topology again, nothing lost either way, both \
+                 sites holding the same orders"
+            }
         }
     }
 
     /// Whether the drill kills a datacenter (rather than switching over cleanly).
     pub fn is_unplanned(self) -> bool {
-        !matches!(self, Drill::Switchover)
+        !matches!(self, Drill::Switchover | Drill::Failback)
+    }
+
+    /// The site that serves once the drill is over (the one its RTO and RPO are of).
+    pub fn final_site(self) -> crate::platform::Dc {
+        match self {
+            Drill::Failback => crate::platform::Dc::Dc1,
+            _ => crate::platform::Dc::Dc2,
+        }
     }
 }
 

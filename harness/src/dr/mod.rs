@@ -3,10 +3,11 @@
 //! drills it is exercised by, and the release's DR certificate that `harness certify` writes.
 //! The meters (RTO per tier, RPO, business-level loss) are in [`crate::check::dr`].
 //!
-//! Known gaps: the failback drill (dc1 rebuilt as a standby of dc2, then switched back) is still
-//! to come, and so is the old site rejoining as a standby after an isolation (it comes back
-//! fenced); Kafka is judged across both sites' brokers (a consumer that reads the old site and
-//! then the new one), not yet from the surviving broker alone.
+//! The failback drill rebuilds the old site as the standby of the new one
+//! ([`Controller::rejoin`], a base backup across the line) and switches back. Known gaps: the old
+//! site rejoining as a standby after an isolation or a loss (it comes back fenced, and stays so
+//! in those drills); Kafka is judged across the sites' brokers (a consumer that reads them in the
+//! order they served), not yet from the surviving broker alone.
 
 mod certificate;
 mod controller;

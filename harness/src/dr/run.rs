@@ -1,7 +1,7 @@
 //! Running one drill: a fresh two-datacenter platform, an open-loop workload through the order
 //! router, the fault (or the planned switchover) with the DR controller acting on it, then the
-//! old site back (fenced), convergence of the new one, and the verdict. The platform is
-//! removed whatever happened.
+//! old site back (fenced, or rebuilt as a standby in the failback), convergence of the serving
+//! site, and the verdict. The platform is removed whatever happened.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -19,6 +19,7 @@ use crate::check::{self, KafkaEvents, LatencyCheck, Outcome, Verdict};
 use crate::fault::{chain, Fault, Nemesis, Stream};
 use crate::history::{self, Recorder, HISTORY_FILE};
 use crate::observe::Observer;
+use crate::platform::standby_status;
 use crate::platform::{Dc, EngineSpec};
 use crate::report::{Report, RunInfo};
 use crate::workload::{
@@ -48,6 +49,23 @@ const VALIDATION: Duration = Duration::from_secs(10);
 
 /// How long the platform may take to settle after a drill.
 const SETTLE: Duration = Duration::from_secs(60);
+
+/// How much longer the failback's workload runs than the other drills': two switchovers and
+/// two rebuilds take 10-20 s on this machine, and orders flow through all of them.
+const FAILBACK_MORE: Duration = Duration::from_secs(20);
+
+/// How long the old site's standby may take to replay what the serving site wrote, before the
+/// failback compares the two sites' orders.
+const REPLAY: Duration = Duration::from_secs(30);
+
+/// The first half of a failback: the switchover dc1 -> dc2, and the events dc1's broker held
+/// when dc1 was rebuilt (its engine stopped, its outbox flushed).
+struct Outbound {
+    promotion: Promotion,
+    dc1_events: KafkaEvents,
+    /// Where dc1's broker ended then: the failback's events on it come after.
+    dc1_marks: crate::observe::KafkaMarks,
+}
 
 /// One drill's outcome, as the certificate shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -174,10 +192,15 @@ async fn drive(
         duplicate: 0.05,
         risk_reject: 0.02,
     };
+    let length = if drill == Drill::Failback {
+        opts.workload + FAILBACK_MORE
+    } else {
+        opts.workload
+    };
     let (spec, planner) = flow(
         &investor,
         opts.rate_per_s,
-        opts.workload,
+        length,
         format!("dr{}", opts.seed),
         opts.seed,
         mix,
@@ -215,8 +238,25 @@ async fn drive(
         } else {
             tokio::time::sleep(opts.before_fault).await;
         }
+        let mut outbound = None;
         let promotion = match drill {
             Drill::Switchover => controller.switchover(Dc::Dc1, Dc::Dc2).await?,
+            Drill::Failback => {
+                let promotion = controller.switchover(Dc::Dc1, Dc::Dc2).await?;
+                // dc1's broker has every event of the first half: its engine flushed its outbox
+                // as it stopped, and nothing writes there until dc1 serves again.
+                let dc1_events = old.kafka_events(&marks_dc1).await?;
+                let dc1_marks = old.kafka_marks().await?;
+                outbound = Some(Outbound {
+                    promotion,
+                    dc1_events,
+                    dc1_marks,
+                });
+                controller.rejoin(Dc::Dc1).await?;
+                let back = controller.switchover(Dc::Dc2, Dc::Dc1).await?;
+                controller.rejoin(Dc::Dc2).await?;
+                back
+            }
             Drill::DcLoss | Drill::SlowLineLoss => {
                 // The controller watches all along, as it would in production: the time the
                 // nemesis takes to measure the hazard and verify the kills is not detection time.
@@ -249,7 +289,7 @@ async fn drive(
                 promotion
             }
         };
-        Ok::<Promotion, DrError>(promotion)
+        Ok::<(Promotion, Option<Outbound>), DrError>((promotion, outbound))
     }
     .await;
     let done = flow_task.await.expect("the workload does not panic");
@@ -260,7 +300,7 @@ async fn drive(
     // The old site back: after a loss its containers start again with their data and its
     // engine must come back fenced; the line's faults end.
     let healed = nemesis.heal_all().await;
-    let promotion = acted?;
+    let (promotion, outbound) = acted?;
     let result = done?;
     if let Some(s) = stale_done {
         s?;
@@ -268,7 +308,10 @@ async fn drive(
     healed?;
     let validation = validation_workload(opts, &investor, router, recorder).await?;
 
-    let settled = new.settle(SETTLE).await?;
+    let final_site = drill.final_site();
+    // A fresh observer: the failback restarted both sites' databases.
+    let serving = Observer::connect(platform.site(final_site)?).await?;
+    let settled = serving.settle(SETTLE).await?;
     let history = history::load(&dir.join(HISTORY_FILE))?;
     let fault_ns = fault_time(drill, &history);
     let samples: Vec<Sample> = result
@@ -278,18 +321,30 @@ async fn drive(
         .copied()
         .collect();
     let latency = workload::latency_samples(&samples, &history.timeline);
-    let mut obs = new.observe(initial, latency, &marks_dc2).await?;
-    // The outbox relayed dc1's events to dc1's broker before the switch and dc2's to dc2's:
-    // the events of the drill are judged as a consumer reading both sites sees them.
-    let old_events = old_events(&dc1, &marks_dc1).await?;
-    obs.kafka = merge(old_events, std::mem::take(&mut obs.kafka));
+    // The outbox relayed each site's events to its own broker while it served: the events of
+    // the drill are judged as a consumer reading the sites in the order they served sees them.
+    let obs = match &outbound {
+        None => {
+            let mut obs = serving.observe(initial, latency, &marks_dc2).await?;
+            let old_events = site_events(&dc1, &marks_dc1).await?;
+            obs.kafka = merge(old_events, std::mem::take(&mut obs.kafka));
+            obs
+        }
+        Some(out) => {
+            let mut obs = serving.observe(initial, latency, &out.dc1_marks).await?;
+            let dc2_events = site_events(&dc2, &marks_dc2).await?;
+            let first = merge(out.dc1_events.clone(), dc2_events);
+            obs.kafka = merge(first, std::mem::take(&mut obs.kafka));
+            obs
+        }
+    };
 
     let targets = &opts.targets;
-    let (rto, rto_v) = dr::rto(&history, fault_ns, Dc::Dc2, targets);
+    let (rto, rto_v) = dr::rto(&history, fault_ns, final_site, targets);
     let (rpo, rpo_v) = dr::rpo(
         &history,
         fault_ns,
-        Dc::Dc2,
+        final_site,
         &promotion.orders_at_promotion,
         &obs.db,
         &obs.exchange,
@@ -311,6 +366,10 @@ async fn drive(
     }
     if drill.is_unplanned() {
         parts.push(old_site_fenced(platform).await);
+    }
+    if let Some(out) = &outbound {
+        parts.extend(outbound_checks(&history, fault_ns, out, &obs, targets));
+        parts.push(sites_agree(platform).await);
     }
     parts.push(check::judge(
         &check::safety("surviving_site"),
@@ -372,9 +431,16 @@ impl DrillResult {
     }
 }
 
-/// The fault's time: the datacenter loss's or isolation's inject, or the switchover's start.
+/// The fault's time: the datacenter loss's or isolation's inject, or the switchover's start
+/// (the failback's: the switchover from dc2).
 fn fault_time(drill: Drill, history: &history::History) -> u64 {
-    if drill.is_unplanned() {
+    if drill == Drill::Failback {
+        history
+            .steps
+            .iter()
+            .find(|s| s.step == "switchover_started" && s.dc == Some(Dc::Dc2))
+            .map_or(0, |s| s.at_ns)
+    } else if drill.is_unplanned() {
         let fault = if drill == Drill::Isolation {
             "datacenter_isolation"
         } else {
@@ -437,14 +503,15 @@ fn timeline(history: &history::History, fault_ns: u64) -> Vec<TimelineRow> {
     rows
 }
 
-async fn old_events(
-    dc1: &crate::Endpoints,
+/// A site's broker's events after `marks`.
+async fn site_events(
+    site: &crate::Endpoints,
     marks: &crate::observe::KafkaMarks,
 ) -> Result<KafkaEvents, DrError> {
-    Ok(Observer::connect(dc1).await?.kafka_events(marks).await?)
+    Ok(Observer::connect(site).await?.kafka_events(marks).await?)
 }
 
-/// dc1's events first, then dc2's, as a consumer that reads the old site then the new one.
+/// The first site's events, then the next's, as a consumer that reads them in that order.
 fn merge(mut first: KafkaEvents, then: KafkaEvents) -> KafkaEvents {
     first.order_events.extend(then.order_events);
     first.trade_events.extend(then.trade_events);
@@ -562,4 +629,121 @@ async fn old_site_fenced(platform: &Platform) -> Verdict {
         ),
         Err(e) => Verdict::unknown(NAME, format!("dc1's engine's /role: {e}")),
     }
+}
+
+/// The failback's first half judged as a switchover of its own: its RTO (dc1's switchover to
+/// dc2's first acknowledgement) and its RPO (the orders acknowledged before the switch back
+/// that dc2's database lacked at its promotion), named `switchover_rto` and `switchover_rpo`.
+fn outbound_checks(
+    history: &history::History,
+    back_ns: u64,
+    out: &Outbound,
+    obs: &check::Observations,
+    targets: &dr::DrTargets,
+) -> Vec<Verdict> {
+    let start_ns = history
+        .steps
+        .iter()
+        .find(|s| s.step == "switchover_started" && s.dc == Some(Dc::Dc1))
+        .map_or(0, |s| s.at_ns);
+    // The orders answered before the switch back: the ones dc2's promotion could have had.
+    let before = history::History {
+        operations: history
+            .operations
+            .iter()
+            .filter(|o| o.complete_ns.is_some_and(|done| done < back_ns))
+            .cloned()
+            .collect(),
+        ..history.clone()
+    };
+    let (_, mut rto) = dr::rto(&before, start_ns, Dc::Dc2, targets);
+    rto.check = format!("switchover_{}", rto.check);
+    let (_, rpo) = dr::rpo(
+        &before,
+        start_ns,
+        Dc::Dc2,
+        &out.promotion.orders_at_promotion,
+        &obs.db,
+        &obs.exchange,
+        targets,
+    );
+    let mut checks = vec![rto];
+    checks.extend(rpo.into_iter().take(1).map(|mut v| {
+        v.check = format!("switchover_{}", v.check);
+        v
+    }));
+    checks
+}
+
+/// The reference's post-drill validation once the old site rejoined: dc2, rebuilt as dc1's
+/// standby, has replayed everything and holds the same orders and trades as dc1.
+async fn sites_agree(platform: &Platform) -> Verdict {
+    const NAME: &str = "sites_agree";
+    let counts = async {
+        let primary = platform.site(Dc::Dc1)?.postgres.connection_string(false);
+        let since = Instant::now();
+        loop {
+            let status = standby_status(&primary, Dc::Dc2).await?;
+            if status.replay_lag_bytes == Some(0) {
+                break;
+            }
+            if since.elapsed() >= REPLAY {
+                return Ok::<_, DrError>(Err(format!(
+                    "dc2's standby is still {:?} bytes behind dc1 after {} s ({:?})",
+                    status.replay_lag_bytes,
+                    REPLAY.as_secs(),
+                    status.state
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut counts = Vec::new();
+        for dc in Dc::ALL {
+            let state = Observer::connect(platform.site(dc)?).await?.state().await?;
+            counts.push((
+                dc,
+                state
+                    .orders
+                    .iter()
+                    .map(|o| o.client_order_id.clone())
+                    .collect::<std::collections::BTreeSet<_>>(),
+                state.trades.len(),
+            ));
+        }
+        Ok(Ok(counts))
+    }
+    .await;
+    let counts = match counts {
+        Ok(Ok(c)) => c,
+        Ok(Err(why)) => return Verdict::new(NAME, Outcome::Invalid, why),
+        Err(e) => return Verdict::unknown(NAME, format!("reading both sites: {e}")),
+    };
+    let (dc1, dc2) = (&counts[0], &counts[1]);
+    let missing: Vec<String> = dc1.1.symmetric_difference(&dc2.1).cloned().collect();
+    let detail = format!(
+        "dc1 {} orders, {} trades; dc2 (its standby, replay lag 0) {} orders, {} trades",
+        dc1.1.len(),
+        dc1.2,
+        dc2.1.len(),
+        dc2.2
+    );
+    let mut v = if missing.is_empty() && dc1.2 == dc2.2 {
+        Verdict::valid(NAME, detail)
+    } else {
+        let mut v = Verdict::new(NAME, Outcome::Invalid, detail);
+        v.evidence.first_bad = missing.first().cloned();
+        v.evidence.orders = missing
+            .iter()
+            .take(check::Evidence::MAX_ORDERS)
+            .cloned()
+            .collect();
+        v
+    };
+    v.evidence
+        .counts
+        .insert("dc1_orders".into(), dc1.1.len() as u64);
+    v.evidence
+        .counts
+        .insert("dc2_orders".into(), dc2.1.len() as u64);
+    v
 }

@@ -69,6 +69,12 @@ impl Observer {
         .await
     }
 
+    /// The database's orders, trades, accounts and positions as they are now (a standby's
+    /// too: it answers reads).
+    pub async fn state(&self) -> Result<DbState, ObserveError> {
+        self.db.state().await
+    }
+
     /// The final state, with the run's `initial` state and latency samples.
     pub async fn observe(
         &self,

@@ -16,6 +16,7 @@ mod launch;
 mod promote;
 mod proxies;
 mod readiness;
+mod rejoin;
 mod replication;
 mod second_dc;
 mod services;
@@ -32,7 +33,10 @@ pub use endpoints::{
 };
 pub use engine::{EngineRole, EngineSpec, SecurityContext};
 pub use handle::Platform;
-pub use replication::{status as replication_status, ReplicationStatus};
+pub use rejoin::Rejoined;
+pub use replication::{
+    status as replication_status, status_of as standby_status, ReplicationStatus,
+};
 pub(crate) use second_dc::LINE as LINE_ROLE;
 pub(crate) use services::ports::DC2_POSTGRES_LINK as DC2_POSTGRES_LINK_PORT;
 pub(crate) use services::ports::REPLICATION_LINK as REPLICATION_LINK_PORT;
