@@ -125,7 +125,8 @@ enum Command {
         /// `sync` (remote_apply) or `async` replication between the sites.
         #[arg(long, default_value = "sync", value_parser = parse_replication)]
         replication: Replication,
-        /// The drills, comma separated: switchover, dc-loss, slow-line-loss (default: all).
+        /// The drills, comma separated: switchover, dc-loss, slow-line-loss, isolation, failback
+        /// (default: all).
         #[arg(long, default_value = "")]
         drills: String,
         /// The inter-DC line's delay each way in ms.
