@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::error::DrError;
 use crate::check::dr::POSITIONS_QUERYABLE;
-use crate::platform::{standby_status, Dc, Rejoined};
+use crate::platform::{wait_replayed, Dc, Rejoined};
 use crate::workload::{Router, SharedRecorder};
 use crate::Platform;
 
@@ -405,24 +405,17 @@ impl<'p> Controller<'p> {
     /// Waits until `to`'s standby has replayed everything `from`'s primary wrote; the lag seen.
     async fn wait_caught_up(&self, from: Dc, to: Dc, within: Duration) -> Result<i64, DrError> {
         let conn = self.platform.site(from)?.postgres.connection_string(false);
-        let since = Instant::now();
-        loop {
-            let status = standby_status(&conn, to).await?;
-            let lag = status.replay_lag_bytes;
-            if lag == Some(0) {
-                return Ok(0);
-            }
-            if since.elapsed() >= within {
-                return Err(DrError::Step {
-                    step: "catch_up",
-                    reason: format!(
-                        "the standby is still {lag:?} bytes behind after {} s ({:?})",
-                        within.as_secs(),
-                        status.state
-                    ),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match wait_replayed(&conn, to, within).await? {
+            None => Ok(0),
+            Some(status) => Err(DrError::Step {
+                step: "catch_up",
+                reason: format!(
+                    "the standby is still {:?} bytes behind after {} s ({:?})",
+                    status.replay_lag_bytes,
+                    within.as_secs(),
+                    status.state
+                ),
+            }),
         }
     }
 }

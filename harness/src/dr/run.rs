@@ -19,7 +19,6 @@ use crate::check::{self, KafkaEvents, LatencyCheck, Outcome, Verdict};
 use crate::fault::{chain, Fault, Nemesis, Stream};
 use crate::history::{self, Recorder, HISTORY_FILE};
 use crate::observe::Observer;
-use crate::platform::standby_status;
 use crate::platform::{Dc, EngineSpec};
 use crate::report::{Report, RunInfo};
 use crate::workload::{
@@ -431,15 +430,20 @@ impl DrillResult {
     }
 }
 
+/// When the controller started the switchover away from `from` (0 if it never did).
+fn switchover_start(history: &history::History, from: Dc) -> u64 {
+    history
+        .steps
+        .iter()
+        .find(|s| s.step == "switchover_started" && s.dc == Some(from))
+        .map_or(0, |s| s.at_ns)
+}
+
 /// The fault's time: the datacenter loss's or isolation's inject, or the switchover's start
 /// (the failback's: the switchover from dc2).
 fn fault_time(drill: Drill, history: &history::History) -> u64 {
     if drill == Drill::Failback {
-        history
-            .steps
-            .iter()
-            .find(|s| s.step == "switchover_started" && s.dc == Some(Dc::Dc2))
-            .map_or(0, |s| s.at_ns)
+        switchover_start(history, Dc::Dc2)
     } else if drill.is_unplanned() {
         let fault = if drill == Drill::Isolation {
             "datacenter_isolation"
@@ -453,11 +457,7 @@ fn fault_time(drill: Drill, history: &history::History) -> u64 {
             .find(|w| w.fault == fault)
             .map_or(0, |w| w.inject_ns)
     } else {
-        history
-            .steps
-            .iter()
-            .find(|s| s.step == "switchover_started")
-            .map_or(0, |s| s.at_ns)
+        switchover_start(history, Dc::Dc1)
     }
 }
 
@@ -641,11 +641,7 @@ fn outbound_checks(
     obs: &check::Observations,
     targets: &dr::DrTargets,
 ) -> Vec<Verdict> {
-    let start_ns = history
-        .steps
-        .iter()
-        .find(|s| s.step == "switchover_started" && s.dc == Some(Dc::Dc1))
-        .map_or(0, |s| s.at_ns);
+    let start_ns = switchover_start(history, Dc::Dc1);
     // The orders answered before the switch back: the ones dc2's promotion could have had.
     let before = history::History {
         operations: history
@@ -654,7 +650,9 @@ fn outbound_checks(
             .filter(|o| o.complete_ns.is_some_and(|done| done < back_ns))
             .cloned()
             .collect(),
-        ..history.clone()
+        timeline: history.timeline.clone(),
+        steps: history.steps.clone(),
+        hazards: history.hazards.clone(),
     };
     let (_, mut rto) = dr::rto(&before, start_ns, Dc::Dc2, targets);
     rto.check = format!("switchover_{}", rto.check);
@@ -681,21 +679,13 @@ async fn sites_agree(platform: &Platform) -> Verdict {
     const NAME: &str = "sites_agree";
     let counts = async {
         let primary = platform.site(Dc::Dc1)?.postgres.connection_string(false);
-        let since = Instant::now();
-        loop {
-            let status = standby_status(&primary, Dc::Dc2).await?;
-            if status.replay_lag_bytes == Some(0) {
-                break;
-            }
-            if since.elapsed() >= REPLAY {
-                return Ok::<_, DrError>(Err(format!(
-                    "dc2's standby is still {:?} bytes behind dc1 after {} s ({:?})",
-                    status.replay_lag_bytes,
-                    REPLAY.as_secs(),
-                    status.state
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(status) = crate::platform::wait_replayed(&primary, Dc::Dc2, REPLAY).await? {
+            return Ok::<_, DrError>(Err(format!(
+                "dc2's standby is still {:?} bytes behind dc1 after {} s ({:?})",
+                status.replay_lag_bytes,
+                REPLAY.as_secs(),
+                status.state
+            )));
         }
         let mut counts = Vec::new();
         for dc in Dc::ALL {

@@ -34,9 +34,7 @@ pub use endpoints::{
 pub use engine::{EngineRole, EngineSpec, SecurityContext};
 pub use handle::Platform;
 pub use rejoin::Rejoined;
-pub use replication::{
-    status as replication_status, status_of as standby_status, ReplicationStatus,
-};
+pub use replication::{status as replication_status, wait_replayed, ReplicationStatus};
 pub(crate) use second_dc::LINE as LINE_ROLE;
 pub(crate) use services::ports::DC2_POSTGRES_LINK as DC2_POSTGRES_LINK_PORT;
 pub(crate) use services::ports::REPLICATION_LINK as REPLICATION_LINK_PORT;

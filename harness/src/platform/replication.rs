@@ -117,6 +117,26 @@ pub(crate) async fn wait_streaming_of(
     })
 }
 
+/// Waits, at most `within`, until `standby` has replayed everything the primary at `conn`
+/// wrote (replay lag 0): `None` once it has, else the last status seen.
+pub async fn wait_replayed(
+    conn: &str,
+    standby: Dc,
+    within: Duration,
+) -> Result<Option<ReplicationStatus>> {
+    let since = Instant::now();
+    loop {
+        let status = status_of(conn, standby).await?;
+        if status.replay_lag_bytes == Some(0) {
+            return Ok(None);
+        }
+        if since.elapsed() >= within {
+            return Ok(Some(status));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Makes `standby` the synchronous standby of `primary`'s PostgreSQL at `conn`
 /// (`synchronous_standby_names` and `synchronous_commit = remote_apply` by `ALTER SYSTEM`, then
 /// a reload): what a site that rejoins under `sync` replication needs, since a promoted standby
